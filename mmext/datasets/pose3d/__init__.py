@@ -1,0 +1,1 @@
+# Copyright (c) mmext contributors. All rights reserved.
