@@ -1,1 +1,9 @@
 # Copyright (c) mmext contributors. All rights reserved.
+from .checkpoint import (AtomicLocalBackend, UnsafeCheckpointError,
+                         atomic_write_bytes, safe_load)
+from .hooks import *  # noqa: F401,F403
+
+__all__ = [
+    'AtomicLocalBackend', 'UnsafeCheckpointError', 'atomic_write_bytes',
+    'safe_load'
+]

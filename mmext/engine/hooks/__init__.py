@@ -1,1 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
+from .checkpoint_hook import SafeCheckpointHook
+from .epoch_seed_hook import EpochSeedHook
+
+__all__ = ['SafeCheckpointHook', 'EpochSeedHook']

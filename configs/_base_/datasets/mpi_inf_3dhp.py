@@ -1,0 +1,62 @@
+# MPI-INF-3DHP in P-STMO / MotionAGFormer's npz files
+# (``data_train_3dhp.npz``, ``data_test_3dhp.npz``), joints re-ordered to
+# Human3.6M's 17-joint order by ``MPIINF3DHPDataset``. Evaluation: PCK@150mm,
+# AUC (0-150 mm, step 5) and MPJPE over valid test frames.
+# See docs/pose3d/data.md. Leaf configs merge into the dataloaders, e.g.
+#   train_dataloader = dict(dataset=dict(data_root='data/h36m_demo/'
+#                                        'mpi_inf_3dhp/', seq_len=27))
+dataset_type = 'MPIINF3DHPDataset'
+data_root = 'data/motion3d/'
+seq_len = 81
+
+train_codec = dict(
+    type='MotionBERTLabel', num_keypoints=17, concat_vis=True, mode='train')
+val_codec = dict(
+    type='MotionBERTLabel', num_keypoints=17, concat_vis=True, rootrel=True)
+meta_keys = ('id', 'category_id', 'target_img_path', 'flip_indices',
+             'factor', 'camera_param', 'action', 'video', 'valid',
+             'frame_ids')
+
+train_pipeline = [
+    dict(type='GenerateTarget', encoder=train_codec),
+    dict(
+        type='RandomFlipAroundRoot',
+        keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
+        target_flip_cfg=dict(center_mode='static', center_x=0.),
+        flip_label=True),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+val_pipeline = [
+    dict(type='GenerateTarget', encoder=val_codec),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='data_train_3dhp.npz',
+        seq_len=seq_len,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='data_test_3dhp.npz',
+        seq_len=seq_len,
+        test_mode=True,
+        pipeline=val_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='PCK3DMetric', threshold=150., auc_max=150.,
+                     auc_step=5.)
+test_evaluator = val_evaluator

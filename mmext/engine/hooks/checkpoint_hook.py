@@ -1,0 +1,100 @@
+# Copyright (c) mmext contributors. All rights reserved.
+import os.path as osp
+
+from mmengine.dist import is_main_process
+from mmengine.hooks import CheckpointHook
+
+from mmext.engine.checkpoint import atomic_write_bytes
+from mmext.registry import HOOKS
+
+
+class _DeferredRemovals:
+    """Proxy of a file backend whose ``remove``/``rmtree`` are postponed."""
+
+    def __init__(self, backend):
+        self._backend = backend
+        self.pending = []
+
+    def remove(self, path):
+        self.pending.append(('remove', path))
+
+    def rmtree(self, path):
+        self.pending.append(('rmtree', path))
+
+    def flush(self):
+        for op, path in self.pending:
+            if op == 'remove' and self._backend.isfile(path):
+                self._backend.remove(path)
+            elif op == 'rmtree' and self._backend.isdir(path):
+                self._backend.rmtree(path)
+        self.pending.clear()
+
+    def __getattr__(self, name):
+        return getattr(self._backend, name)
+
+
+@HOOKS.register_module()
+class SafeCheckpointHook(CheckpointHook):
+    """:class:`mmengine.hooks.CheckpointHook` that survives being killed.
+
+    mmengine's hook deletes the oldest checkpoint (``max_keep_ckpts``) and the
+    previous best checkpoint *before* writing the new one, and rewrites
+    ``last_checkpoint`` in place; a run killed in between is left with
+    ``last_checkpoint`` naming a deleted or truncated file. This hook keeps
+    the same arguments and file names but orders every step safely:
+
+    1. write the new checkpoint (atomically: temp file + rename, see
+       :class:`mmext.engine.checkpoint.AtomicLocalBackend`);
+    2. point ``last_checkpoint`` at it (atomically);
+    3. only then delete the checkpoints that fell out of ``max_keep_ckpts``
+       and the previous best checkpoint.
+    """
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        # Same bookkeeping as mmengine's CheckpointHook, in a crash-safe order.
+        stale = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and
+                                            self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                stale.append(self.keep_ckpt_ids.popleft())
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids',
+                                           list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir,
+                                                     ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir,
+            ckpt_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+        if not is_main_process():
+            return
+        atomic_write_bytes(
+            str(self.last_ckpt).encode(),
+            osp.join(runner.work_dir, 'last_checkpoint'))
+        for old_step in stale:
+            path = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(old_step))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                self.file_backend.rmtree(path)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        backend = self.file_backend
+        deferred = _DeferredRemovals(backend)
+        self.file_backend = deferred
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+            if is_main_process():
+                deferred.flush()
+        finally:
+            self.file_backend = backend

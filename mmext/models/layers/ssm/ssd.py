@@ -1,0 +1,232 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""State space duality (SSD), the scan of Mamba-2, in pure PyTorch.
+
+Transformers are SSMs: Generalized Models and Efficient Algorithms Through
+Structured State Space Duality (Dao & Gu, 2024, arXiv:2405.21060). Each head
+``h`` has a scalar decay ``A[h]``; heads are split into ``ngroups`` groups
+sharing ``B`` and ``C``::
+
+    H_t = exp(dt_t A) H_{t-1} + dt_t x_t B_t^T          (H_t: headdim x d_state)
+    y_t = H_t C_t + D x_t
+
+:func:`ssd_chunk_scan` is the chunked SSD algorithm: the sequence is cut into
+chunks of ``chunk_size``; inside a chunk the output is the quadratic
+("attention-like") form ``(C B^T o L) (dt x)`` with the decay mask
+``L[i, j] = exp(sum_{j<k<=i} dt_k A)`` built by a segment sum (``segsum``,
+``-inf`` above the diagonal, so only exponentials of non-positive numbers are
+taken); chunk-final states are passed between chunks with the same segsum
+trick at chunk granularity, and their contribution is added to each chunk.
+Its arguments follow mamba_ssm's ``mamba_chunk_scan_combined``.
+"""
+import math
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ['segsum', 'ssd_chunk_scan', 'ssd_naive']
+
+
+def segsum(x: Tensor) -> Tensor:
+    """Stable segment sum over the last dimension.
+
+    Args:
+        x (Tensor): ``(..., T)``.
+
+    Returns:
+        Tensor: ``(..., T, T)`` with ``out[..., i, j] = sum_{j<k<=i} x[k]``
+        for ``i >= j`` and ``-inf`` for ``i < j``. Sums are accumulated per
+        ``j`` (no difference of two long cumulative sums, hence no
+        cancellation).
+    """
+    t = x.shape[-1]
+    x = x[..., None].expand(*x.shape, t)  # [..., i, j] = x[i]
+    strict = torch.ones(t, t, dtype=torch.bool, device=x.device).tril(-1)
+    x = x.masked_fill(~strict, 0.0).cumsum(dim=-2)
+    lower = torch.ones(t, t, dtype=torch.bool, device=x.device).tril(0)
+    return x.masked_fill(~lower, -math.inf)
+
+
+def _prepare_dt(dt: Tensor, dt_bias: Optional[Tensor], dt_softplus: bool,
+                dt_limit: Tuple[float, float], dtype: torch.dtype) -> Tensor:
+    dt = dt.to(dtype)
+    if dt_bias is not None:
+        dt = dt + dt_bias.to(dtype)
+    if dt_softplus:
+        dt = F.softplus(dt)
+    if tuple(dt_limit) != (0.0, math.inf):
+        dt = dt.clamp(min=dt_limit[0], max=dt_limit[1])
+    return dt
+
+
+def _check(x: Tensor, dt: Tensor, A: Tensor, B: Tensor, C: Tensor) -> int:
+    if x.dim() != 4:
+        raise ValueError('x must be (batch, seqlen, nheads, headdim), got '
+                         f'{tuple(x.shape)}')
+    b, seqlen, h, _ = x.shape
+    if dt.shape != (b, seqlen, h) or A.shape != (h, ):
+        raise ValueError(f'dt must be {(b, seqlen, h)} and A {(h, )}, got '
+                         f'{tuple(dt.shape)} and {tuple(A.shape)}')
+    if B.dim() != 4 or B.shape[:2] != (b, seqlen) or B.shape != C.shape:
+        raise ValueError('B and C must be (batch, seqlen, ngroups, d_state), '
+                         f'got {tuple(B.shape)} and {tuple(C.shape)}')
+    g = B.shape[2]
+    if h % g:
+        raise ValueError(f'ngroups={g} must divide nheads={h}')
+    return g
+
+
+def _finish(y: Tensor, x: Tensor, D: Optional[Tensor], z: Optional[Tensor],
+            out_dtype: torch.dtype) -> Tensor:
+    if D is not None:
+        D = D.to(y.dtype)
+        y = y + x * (D[:, None] if D.dim() == 1 else D)
+    if z is not None:
+        y = y * F.silu(z.to(y.dtype))
+    return y.to(out_dtype)
+
+
+def ssd_chunk_scan(
+    x: Tensor,
+    dt: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    chunk_size: int,
+    D: Optional[Tensor] = None,
+    z: Optional[Tensor] = None,
+    dt_bias: Optional[Tensor] = None,
+    initial_states: Optional[Tensor] = None,
+    dt_softplus: bool = False,
+    dt_limit: Tuple[float, float] = (0.0, math.inf),
+    return_final_states: bool = False,
+) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+    """Chunked SSD scan, a pure-PyTorch ``mamba_chunk_scan_combined``.
+
+    Args:
+        x (Tensor): ``(batch, seqlen, nheads, headdim)``.
+        dt (Tensor): ``(batch, seqlen, nheads)``, before bias/softplus.
+        A (Tensor): ``(nheads,)`` scalar decay per head (negative).
+        B (Tensor): ``(batch, seqlen, ngroups, d_state)``.
+        C (Tensor): ``(batch, seqlen, ngroups, d_state)``.
+        chunk_size (int): Chunk length. ``seqlen`` need not be a multiple of
+            it: the tail is padded with ``dt = 0`` (decay 1, no input), which
+            changes neither the outputs kept nor the final state.
+        D (Tensor, optional): Skip, ``(nheads,)`` or ``(nheads, headdim)``.
+        z (Tensor, optional): Gate like ``x``; output multiplied by silu(z).
+        dt_bias (Tensor, optional): ``(nheads,)`` added to ``dt``.
+        initial_states (Tensor, optional):
+            ``(batch, nheads, headdim, d_state)``.
+        dt_softplus (bool): Apply softplus to ``dt`` after the bias.
+        dt_limit (tuple[float, float]): Clamp range of ``dt`` (after
+            softplus). Defaults to ``(0.0, inf)`` (no clamp).
+        return_final_states (bool): Also return the final states.
+
+    Returns:
+        Tensor | tuple[Tensor, Tensor]: ``y`` like ``x`` (``x``'s dtype) and
+        optionally the final states ``(batch, nheads, headdim, d_state)``.
+    """
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(
+            f'chunk_size must be a positive int, got {chunk_size!r}')
+    g = _check(x, dt, A, B, C)
+    out_dtype = x.dtype
+    cdtype = torch.promote_types(x.dtype, torch.float32)
+    b, seqlen, h, p = x.shape
+    n = B.shape[-1]
+    e = h // g  # heads per group
+    xf = x.to(cdtype)
+    dt = _prepare_dt(dt, dt_bias, dt_softplus, dt_limit, cdtype)
+    A = A.to(cdtype)
+    Bf, Cf = B.to(cdtype), C.to(cdtype)
+
+    q = min(chunk_size, seqlen)
+    pad = (-seqlen) % q
+    xs, dts = xf, dt
+    if pad:
+        xs = F.pad(xs, (0, 0, 0, 0, 0, pad))
+        dts = F.pad(dts, (0, 0, 0, pad))
+        Bf = F.pad(Bf, (0, 0, 0, 0, 0, pad))
+        Cf = F.pad(Cf, (0, 0, 0, 0, 0, pad))
+    c = (seqlen + pad) // q
+    # chunked, heads split as (group, head-in-group)
+    xdt = (xs * dts[..., None]).reshape(b, c, q, g, e, p)
+    Bc = Bf.reshape(b, c, q, g, n)
+    Cc = Cf.reshape(b, c, q, g, n)
+    dA = (dts * A).reshape(b, c, q, g, e).permute(0, 3, 4, 1, 2)  # b g e c q
+    dA_cs = dA.cumsum(dim=-1)
+
+    # 1) intra-chunk: quadratic form with the decay mask
+    decay = torch.exp(segsum(dA))  # b g e c q(i) q(j)
+    cb = torch.einsum('bcign,bcjgn->bgcij', Cc, Bc)
+    y = torch.einsum('bgcij,bgecij,bcjgep->bcigep', cb, decay, xdt)
+
+    # 2) state of each chunk at its end, starting from zero
+    decay_to_end = torch.exp(dA_cs[..., -1:] - dA_cs)  # b g e c q
+    states = torch.einsum('bcjgn,bgecj,bcjgep->bcgepn', Bc, decay_to_end, xdt)
+
+    # 3) pass states between chunks (segsum at chunk granularity)
+    if initial_states is None:
+        init = states.new_zeros(b, 1, g, e, p, n)
+    else:
+        init = initial_states.to(cdtype).reshape(b, 1, g, e, p, n)
+    states = torch.cat([init, states], dim=1)  # b c+1 g e p n
+    chunk_decay = torch.exp(segsum(F.pad(dA_cs[..., -1], (1, 0))))
+    states = torch.einsum('bgezc,bcgepn->bzgepn', chunk_decay, states)
+    prev_states, final = states[:, :-1], states[:, -1]
+
+    # 4) contribution of the incoming state to each position
+    decay_from_start = torch.exp(dA_cs)  # b g e c q
+    y = y + torch.einsum('bcign,bcgepn,bgeci->bcigep', Cc, prev_states,
+                         decay_from_start)
+
+    y = y.reshape(b, c * q, h, p)[:, :seqlen]
+    out = _finish(y, xf, D, z, out_dtype)
+    if return_final_states:
+        return out, final.reshape(b, h, p, n)
+    return out
+
+
+def ssd_naive(
+    x: Tensor,
+    dt: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    chunk_size: Optional[int] = None,
+    D: Optional[Tensor] = None,
+    z: Optional[Tensor] = None,
+    dt_bias: Optional[Tensor] = None,
+    initial_states: Optional[Tensor] = None,
+    dt_softplus: bool = False,
+    dt_limit: Tuple[float, float] = (0.0, math.inf),
+    return_final_states: bool = False,
+) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+    """Sequential SSD recurrence, one step per time index (slow reference).
+
+    Same arguments and returns as :func:`ssd_chunk_scan`; ``chunk_size`` is
+    ignored. Used by ``backend='naive'`` and the benchmark.
+    """
+    g = _check(x, dt, A, B, C)
+    out_dtype = x.dtype
+    cdtype = torch.promote_types(x.dtype, torch.float32)
+    b, seqlen, h, p = x.shape
+    xf = x.to(cdtype)
+    dt = _prepare_dt(dt, dt_bias, dt_softplus, dt_limit, cdtype)
+    A = A.to(cdtype)
+    Bh = B.to(cdtype).repeat_interleave(h // g, dim=2)  # b l h n
+    Ch = C.to(cdtype).repeat_interleave(h // g, dim=2)
+    if initial_states is None:
+        state = xf.new_zeros(b, h, p, B.shape[-1])
+    else:
+        state = initial_states.to(cdtype)
+    ys = []
+    for t in range(seqlen):
+        decay = torch.exp(dt[:, t] * A)[..., None, None]
+        state = decay * state + (dt[:, t, :, None] * xf[:, t])[
+            ..., None] * Bh[:, t, :, None, :]
+        ys.append((state * Ch[:, t, :, None, :]).sum(-1))
+    y = torch.stack(ys, dim=1)
+    out = _finish(y, xf, D, z, out_dtype)
+    return (out, state) if return_final_states else out

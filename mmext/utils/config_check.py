@@ -1,0 +1,239 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Load configs and check them *before* a Runner builds anything.
+
+mmengine reports a wrong component name or argument from deep inside a
+nested build, often long after start-up and without naming the config key.
+:func:`load_config` and :func:`check_config` fail early with a first line that
+names the file, the key, what was found and what was expected.
+"""
+import difflib
+import inspect
+import os.path as osp
+from typing import Iterable, List, Optional
+
+from mmengine.config import Config, DictAction  # noqa: F401
+from mmengine.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOG_PROCESSORS,
+                               LOOPS, METRICS, MODELS, OPTIM_WRAPPERS,
+                               OPTIMIZERS, PARAM_SCHEDULERS, TRANSFORMS,
+                               VISBACKENDS, VISUALIZERS, Registry)
+
+__all__ = ['ConfigError', 'load_config', 'check_config', 'RUNNER_KEYS']
+
+
+class ConfigError(ValueError):
+    """A config is missing, malformed or names something that does not
+    exist."""
+
+
+# Keys `Runner.from_cfg` reads, plus the usual top-level config variables.
+RUNNER_KEYS = (
+    'model', 'work_dir', 'train_dataloader', 'val_dataloader',
+    'test_dataloader', 'train_cfg', 'val_cfg', 'test_cfg', 'auto_scale_lr',
+    'optim_wrapper', 'param_scheduler', 'val_evaluator', 'test_evaluator',
+    'default_hooks', 'custom_hooks', 'data_preprocessor', 'load_from',
+    'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
+    'visualizer', 'default_scope', 'randomness', 'experiment_name', 'cfg',
+    'custom_imports', 'model_wrapper_cfg', 'vis_backends', 'data_root',
+    'dataset_type', 'train_pipeline', 'val_pipeline', 'test_pipeline')
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close \
+        else ''
+
+
+def load_config(path: str,
+                cfg_options: Optional[dict] = None,
+                check_data: bool = True) -> Config:
+    """Load a config file, merge ``--cfg-options`` and check it.
+
+    Raises:
+        ConfigError: the file is missing or not a valid config, or
+            :func:`check_config` finds a problem.
+    """
+    if not osp.isfile(path):
+        raise ConfigError(
+            f'config file not found: {path} (expected a Python config, e.g. '
+            'configs/pose3d/motionagformer/'
+            'motionagformer-xs_27frm_1xb16-5e_h36m-demo.py)')
+    try:
+        cfg = Config.fromfile(path)
+    except Exception as err:  # syntax errors, bad _base_ paths ...
+        raise ConfigError(f'cannot parse config {path}: '
+                          f'{type(err).__name__}: {err}') from err
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    check_config(cfg, source=path, check_data=check_data)
+    return cfg
+
+
+def _registry_for_path(path: str) -> Optional[Registry]:
+    """The registry a ``type`` at config ``path`` is looked up in."""
+    parts = path.replace(']', '').replace('[', '.').split('.')
+    top = parts[0]
+    last = [p for p in parts if not p.isdigit()][-1]
+    if top == 'model':
+        return MODELS
+    if top.endswith('_dataloader'):
+        if 'pipeline' in parts:
+            return TRANSFORMS
+        if last == 'sampler':
+            return DATA_SAMPLERS
+        if last in ('dataset', 'datasets'):
+            return DATASETS
+        return None
+    if top.endswith('_pipeline'):
+        return TRANSFORMS
+    if top in ('val_evaluator', 'test_evaluator'):
+        return METRICS
+    if top in ('default_hooks', 'custom_hooks'):
+        return HOOKS
+    if top == 'param_scheduler':
+        return PARAM_SCHEDULERS
+    if top == 'optim_wrapper':
+        return OPTIMIZERS if last == 'optimizer' else (
+            OPTIM_WRAPPERS if len(parts) == 1 else None)
+    if top == 'visualizer':
+        return VISBACKENDS if 'vis_backends' in parts else (
+            VISUALIZERS if len(parts) == 1 else None)
+    if top in ('train_cfg', 'val_cfg', 'test_cfg'):
+        return LOOPS if len(parts) == 1 else None
+    if top == 'log_processor':
+        return LOG_PROCESSORS
+    return None
+
+
+def _walk(node, path: str):
+    """Yield ``(path, dict)`` for every dict with a ``type`` key."""
+    if isinstance(node, dict):
+        if 'type' in node and isinstance(node['type'], str):
+            yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f'{path}.{key}' if path else key)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            yield from _walk(value, f'{path}[{i}]')
+
+
+def _lookup(registry: Registry, type_name: str, scope: str):
+    with registry.switch_scope_and_registry(scope) as reg:
+        return reg, reg.get(type_name)
+
+
+def _known_names(reg: Registry) -> List[str]:
+    names, node = set(), reg
+    while node is not None:
+        names.update(node.module_dict)
+        node = node.parent
+    return sorted(names)
+
+
+def _search_chain(reg: Registry) -> str:
+    scopes, node = [], reg
+    while node is not None:
+        scopes.append(node.scope)
+        node = node.parent
+    return ' -> '.join(scopes)
+
+
+def _check_arguments(cls, cfg_dict: dict, path: str, source: str) -> None:
+    if not inspect.isclass(cls):
+        return
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = [n for n in params if n != 'self']
+    for key in cfg_dict:
+        if key in ('type', '_scope_') or key in allowed:
+            continue
+        raise ConfigError(
+            f'{source}: unknown argument {path}.{key} for '
+            f'{cls.__name__} (valid arguments: {", ".join(allowed)}).'
+            f'{_suggest(key, allowed)}')
+
+
+def check_config(cfg: Config,
+                 source: str = '<config>',
+                 check_data: bool = True) -> None:
+    """Check component names, arguments, top-level keys and data roots.
+
+    Imports ``custom_imports`` and resolves every ``type`` under the config's
+    ``default_scope`` in the registry its position implies (``model`` ->
+    MODELS, ``*_dataloader.dataset`` -> DATASETS, pipelines -> TRANSFORMS,
+    evaluators -> METRICS, hooks -> HOOKS, ...).
+
+    Raises:
+        ConfigError: with a first line naming the file and the key.
+    """
+    from mmengine.utils import import_modules_from_strings
+
+    for key in cfg.keys():
+        if key in RUNNER_KEYS:
+            continue
+        close = difflib.get_close_matches(key, RUNNER_KEYS, n=1, cutoff=0.85)
+        if close:
+            raise ConfigError(
+                f'{source}: unknown top-level key {key!r}; did you mean '
+                f'{close[0]!r}? (the Runner would silently ignore it)')
+
+    custom = cfg.get('custom_imports')
+    if custom:
+        try:
+            import_modules_from_strings(**custom)
+        except ImportError as err:
+            raise ConfigError(
+                f'{source}: custom_imports failed: {err} (expected importable '
+                f'modules, got {custom.get("imports")})') from err
+
+    scope = cfg.get('default_scope', 'mmengine') or 'mmengine'
+    for path, node in _walk(cfg.to_dict(), ''):
+        registry = _registry_for_path(path)
+        if registry is None:
+            continue
+        type_name = node['type']
+        node_scope = node.get('_scope_', scope)
+        try:
+            reg, cls = _lookup(registry, type_name, node_scope)
+        except KeyError:
+            reg, cls = None, None
+        if cls is None:
+            if path.startswith('model') and path != 'model' and \
+                    not any(k in path.split('.')[-1] for k in
+                            ('backbone', 'neck', 'head', 'loss',
+                             'preprocessor', 'encoder', 'fusion')):
+                continue  # e.g. a codec: lives in another registry
+            with registry.switch_scope_and_registry(node_scope) as reg:
+                known = _known_names(reg)
+                chain = _search_chain(reg)
+            raise ConfigError(
+                f'{source}: {path}.type={type_name!r} is not a registered '
+                f'{registry.name} in scope {node_scope!r} (searched: '
+                f'{chain}).{_suggest(type_name, known)} If it is your own '
+                'component, list its module in custom_imports.')
+        _check_arguments(cls, node, path, source)
+
+    if check_data:
+        _check_data_roots(cfg, source)
+
+
+def _check_data_roots(cfg: Config, source: str) -> None:
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(split)
+        if not isinstance(loader, dict):
+            continue
+        dataset = loader.get('dataset', {})
+        while isinstance(dataset, dict) and 'dataset' in dataset:
+            dataset = dataset['dataset']  # dataset wrappers
+        if not isinstance(dataset, dict):
+            continue
+        root = dataset.get('data_root')
+        if root and not osp.isdir(root):
+            raise ConfigError(
+                f'{source}: {split}.dataset.data_root={root!r} does not '
+                'exist (expected a directory holding the dataset; for the '
+                'demos run the generator in tools/misc/, or pass '
+                f'--cfg-options {split}.dataset.data_root=PATH)')

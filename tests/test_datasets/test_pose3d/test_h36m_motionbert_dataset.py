@@ -1,0 +1,225 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""H36MMotionBERTDataset on SYNTHETIC demo data through mmpose's pipeline."""
+import os
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from mmengine.registry import init_default_scope
+
+sys.path.insert(0, os.path.dirname(__file__))
+from pose3d_demo_utils import load_generator  # noqa: E402
+
+from mmext.datasets.pose3d import (H36M_FLIP_INDICES,  # noqa: E402
+                                   H36MMotionBERTDataset, split_clips)
+
+T = 9
+TRAIN_CODEC = dict(type='MotionBERTLabel', num_keypoints=17, concat_vis=True,
+                   mode='train')
+VAL_CODEC = dict(type='MotionBERTLabel', num_keypoints=17, concat_vis=True,
+                 rootrel=True)
+META = ('id', 'target_img_path', 'flip_indices', 'factor', 'camera_param',
+        'action', 'video', 'frame_ids')
+
+
+def train_pipeline(flip_prob):
+    return [
+        dict(type='GenerateTarget', encoder=TRAIN_CODEC),
+        dict(type='RandomFlipAroundRoot',
+             keypoints_flip_cfg=dict(center_mode='static', center_x=0.),
+             target_flip_cfg=dict(center_mode='static', center_x=0.),
+             flip_label=True, flip_prob=flip_prob),
+        dict(type='PackPoseInputs', meta_keys=META)
+    ]
+
+
+VAL_PIPELINE = [dict(type='GenerateTarget', encoder=VAL_CODEC),
+                dict(type='PackPoseInputs', meta_keys=META)]
+
+
+@pytest.fixture(scope='module')
+def demo(tmp_path_factory):
+    init_default_scope('mmpose')
+    out = tmp_path_factory.mktemp('h36m_demo')
+    load_generator().generate(str(out), frames=20, clip_lens=(T, ),
+                              formats=('motionbert', 'clips'))
+    pkl = out / 'motion3d' / 'h36m_sh_conf_cam_source_final.pkl'
+    with open(pkl, 'rb') as f:
+        raw = pickle.load(f)
+    return out, str(pkl), raw
+
+
+def test_split_clips_hand_computed():
+    clips = split_clips(['a'] * 5 + ['b'] * 2, 3, 1)
+    assert [c.tolist() for c in clips] == [[0, 1, 2], [1, 2, 3], [2, 3, 4],
+                                           [5, 5, 6]]
+    # stride 2 drops the tail frame 4 of video 'a'
+    assert [c.tolist() for c in split_clips(['a'] * 5, 3, 2)] == [[0, 1, 2],
+                                                                  [2, 3, 4]]
+
+
+def test_pickle_mode_clips_and_sample(demo):
+    out, pkl, raw = demo
+    ds = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, split='train')
+    # 40 train videos of 20 frames, stride 3: (20 - 9) // 3 + 1 = 4 each
+    assert len(ds) == 160 and ds.resolved_mode == 'pickle'
+    info = ds.get_data_info(5)
+    ids = split_clips(list(raw['train']['source']), T, 3)[5]
+    np.testing.assert_array_equal(info['frame_ids'], ids)
+    np.testing.assert_allclose(info['keypoints'],
+                               raw['train']['joint_2d'][ids])
+    np.testing.assert_allclose(info['keypoints_visible'],
+                               raw['train']['confidence'][ids][..., 0])
+    np.testing.assert_allclose(info['lifting_target'],
+                               raw['train']['joint3d_image'][ids] / 1000.,
+                               rtol=1e-6)
+    assert list(info['flip_indices']) == list(H36M_FLIP_INDICES)
+    assert info['camera_param']['w'] == 1000.
+    assert info['action'] == 'Directions' and info['subject'] == 'S1'
+    test = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, test_mode=True)
+    assert len(test) == 20 * 2  # 20 videos, stride 9 -> 2 clips each
+    tinfo = test.get_data_info(0)
+    np.testing.assert_allclose(
+        tinfo['factor'], raw['test']['2.5d_factor'][tinfo['frame_ids']])
+    assert tinfo['target_img_path'][0] == 'S9_Directions.54138969_000001'
+
+
+def test_val_pipeline_gives_25d_targets_and_motionbert_inputs(demo):
+    _, pkl, raw = demo
+    ds = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, test_mode=True,
+                               pipeline=VAL_PIPELINE)
+    out = ds[3]
+    ids = out['data_samples'].metainfo['frame_ids']
+    x = out['inputs'].numpy()
+    assert x.shape == (T, 17, 3)
+    cam = out['data_samples'].metainfo['camera_param']
+    w, h = cam['w'], cam['h']
+    np.testing.assert_allclose(
+        x[..., :2], raw['test']['joint_2d'][ids] / w * 2 - [1, h / w],
+        atol=1e-6)
+    np.testing.assert_allclose(x[..., 2],
+                               raw['test']['confidence'][ids][..., 0])
+    # ground truth = MotionBERT's joints_2.5d_image, root-relative, metres
+    gt25 = raw['test']['joints_2.5d_image'][ids]
+    np.testing.assert_allclose(
+        out['data_samples'].gt_instances.lifting_target,
+        (gt25 - gt25[:, :1]) / 1000., atol=1e-5)
+
+
+def test_decoding_a_perfect_prediction_gives_zero_error(demo):
+    """Normalised GT -> codec decode (x w/2, x 2.5d factor) -> metric = 0."""
+    from mmpose.registry import KEYPOINT_CODECS
+
+    from mmext.evaluation.pose3d import Pose3DMetric
+    out_dir, pkl, raw = demo
+    ds = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, test_mode=True,
+                               pipeline=VAL_PIPELINE)
+    codec = KEYPOINT_CODECS.build(VAL_CODEC)
+    with open(out_dir / 'motion3d' / f'H36M-{T}' / 'test' / '00000003.pkl',
+              'rb') as f:
+        label = pickle.load(f)['data_label']  # normalised joint3d_image
+    s = ds[3]['data_samples']
+    m = s.metainfo
+    w, h = np.array([m['camera_param']['w']]), np.array([m['camera_param']
+                                                         ['h']])
+    pred, _ = codec.decode(label[None], w=w, h=h, factor=m['factor'][None])
+    sample = dict(pred_instances=dict(keypoints=pred),
+                  gt_instances=dict(lifting_target=s.gt_instances.
+                                    lifting_target),
+                  action=m['action'], video=m['video'],
+                  frame_ids=m['frame_ids'])
+    metric = Pose3DMetric()
+    metric.process([], [sample])
+    assert metric.compute_metrics(metric.results)['MPJPE'] < 0.01  # mm
+    # without the 2.5d factor the same prediction is far off
+    pred_nf, _ = codec.decode(label[None], w=w, h=h)
+    sample['pred_instances'] = dict(keypoints=pred_nf)
+    metric = Pose3DMetric()
+    metric.process([], [sample])
+    assert metric.compute_metrics(metric.results)['MPJPE'] > 50.
+
+
+def test_train_pipeline_matches_precut_clips(demo):
+    out_dir, pkl, _ = demo
+    clip_dir = str(out_dir / 'motion3d' / f'H36M-{T}')
+    for kwargs in (dict(ann_file=pkl), dict(ann_file=clip_dir)):
+        ds = H36MMotionBERTDataset(seq_len=T, split='train',
+                                   pipeline=train_pipeline(0.), **kwargs)
+        assert len(ds) == 160
+        with open(os.path.join(clip_dir, 'train', '00000007.pkl'),
+                  'rb') as f:
+            clip = pickle.load(f)
+        out = ds[7]
+        np.testing.assert_allclose(out['inputs'].numpy(), clip['data_input'],
+                                   atol=2e-6)
+        lab = clip['data_label']
+        np.testing.assert_allclose(
+            out['data_samples'].gt_instance_labels.lifting_target_label,
+            lab - lab[:, :1], atol=2e-6)
+    # flip: x negated, left/right swapped (MotionBERT flip_data)
+    ds = H36MMotionBERTDataset(ann_file=clip_dir, seq_len=T, split='train',
+                               pipeline=train_pipeline(1.))
+    x = ds[7]['inputs'].numpy()
+    exp = clip['data_input'][:, list(H36M_FLIP_INDICES)].copy()
+    exp[..., 0] *= -1
+    np.testing.assert_allclose(x, exp, atol=2e-6)
+
+
+def test_clips_mode_test_split_needs_meta(demo):
+    out_dir, pkl, _ = demo
+    clip_dir = str(out_dir / 'motion3d' / f'H36M-{T}')
+    with pytest.raises(ValueError, match='needs meta_file'):
+        H36MMotionBERTDataset(ann_file=clip_dir, seq_len=T, test_mode=True)
+    ds = H36MMotionBERTDataset(ann_file=clip_dir, meta_file=pkl, seq_len=None,
+                               test_mode=True)
+    ref = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, test_mode=True)
+    assert ds.seq_len == T and len(ds) == len(ref)
+    a, b = ds.get_data_info(4), ref.get_data_info(4)
+    np.testing.assert_allclose(a['factor'], b['factor'])
+    np.testing.assert_allclose(a['keypoints'], b['keypoints'], atol=1e-3)
+    assert a['action'] == b['action']
+
+
+def _bad(tmp_path, raw, **change):
+    d = {s: dict(v) for s, v in raw.items()}
+    for key, val in change.items():
+        if val is None:
+            del d['train'][key]
+        else:
+            d['train'][key] = val
+    path = tmp_path / 'bad.pkl'
+    with open(path, 'wb') as f:
+        pickle.dump(d, f)
+    return str(path)
+
+
+def test_errors_name_file_and_key(demo, tmp_path):
+    _, pkl, raw = demo
+    missing = str(tmp_path / 'nope.pkl')
+    with pytest.raises(FileNotFoundError) as e:
+        H36MMotionBERTDataset(ann_file=missing, seq_len=T)
+    assert str(e.value).splitlines()[0] == (
+        f'h36m pickle {missing}: file not found')
+    path = _bad(tmp_path, raw, joint3d_image=None)
+    with pytest.raises(KeyError) as e:
+        H36MMotionBERTDataset(ann_file=path, seq_len=T)
+    assert f"h36m pickle {path}: missing key 'joint3d_image' under " \
+        "'train' (expected keys:" in str(e.value)
+    path = _bad(tmp_path, raw, joint_2d=raw['train']['joint_2d'][:, :16])
+    with pytest.raises(ValueError, match=r"'joint_2d' has 16 joints"):
+        H36MMotionBERTDataset(ann_file=path, seq_len=T)
+    path = _bad(tmp_path, raw, source=raw['train']['source'][:-1])
+    with pytest.raises(ValueError, match=r"'source' has 799 frames but "
+                       r'joint_2d has 800'):
+        H36MMotionBERTDataset(ann_file=path, seq_len=T)
+    path = _bad(tmp_path, raw, camera_name=np.array(['x'] * 800))
+    with pytest.raises(ValueError, match=r'camera_name values'):
+        H36MMotionBERTDataset(ann_file=path, seq_len=T)
+    with pytest.raises(ValueError, match="data_mode='bad'"):
+        H36MMotionBERTDataset(ann_file=pkl, data_mode='bad')
+    with pytest.raises(KeyError, match="missing split 'test'"):
+        d = {'train': raw['train']}
+        p = tmp_path / 'train_only.pkl'
+        p.write_bytes(pickle.dumps(d))
+        H36MMotionBERTDataset(ann_file=str(p), seq_len=T, test_mode=True)

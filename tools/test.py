@@ -1,0 +1,93 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Evaluate a checkpoint with an mmext config.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
+        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+
+Multi-process / multi-GPU: ``bash tools/dist_test.sh CONFIG CKPT GPUS``.
+The metrics are printed, logged under the work dir and, with ``--out``,
+the raw predictions are dumped.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import DictAction
+
+import mmext  # noqa: F401  (applies the upstream patches first)
+from mmext.utils import ConfigError, load_config
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir', help='the dir to save the evaluation log and metrics')
+    parser.add_argument(
+        '--out', help='dump the predictions to this pickle file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(argv=None):
+    import torch
+    args = parse_args(argv)
+    try:
+        if not osp.isfile(args.checkpoint):
+            raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+        cfg = load_config(args.config, args.cfg_options)
+    except ConfigError as err:
+        sys.exit(f'error: {err}')
+
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.launcher = args.launcher
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
+        if dist_cfg.get('backend', 'nccl') == 'nccl':
+            dist_cfg['backend'] = 'gloo'
+    cfg.load_from = args.checkpoint
+    if args.out is not None:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            sys.exit('error: --out must be a .pkl/.pickle file, got '
+                     f'{args.out}')
+        evaluator = cfg.test_evaluator
+        evaluator = list(evaluator) if isinstance(evaluator,
+                                                  (list, tuple)) else [
+                                                      evaluator
+                                                  ]
+        evaluator.append(dict(type='DumpResults', out_file_path=args.out))
+        cfg.test_evaluator = evaluator
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    metrics = runner.test()
+    if runner.rank == 0:
+        print('Test metrics:')
+        for key, value in metrics.items():
+            print(f'  {key}: {value}')
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
