@@ -23,6 +23,9 @@ class ToyRegressionDataset(Dataset):
         noise (float): Std of the numpy-drawn input noise (0 at test time).
         delay (float): Seconds to sleep per sample (to make runs slow
             enough to be interrupted in tests).
+        seed (int): Picks the inputs of this split.
+        data_root (str, optional): If given, inputs are read from
+            ``data_root/x.npy`` instead of drawn from ``seed``.
     """
 
     def __init__(self,
@@ -30,11 +33,15 @@ class ToyRegressionDataset(Dataset):
                  dim: int = 8,
                  noise: float = 0.1,
                  delay: float = 0.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 data_root: Optional[str] = None) -> None:
         # the target function is shared by every split; `seed` picks inputs
         self.w = np.random.RandomState(0).randn(dim, 1).astype(np.float32)
-        self.x = np.random.RandomState(seed + 1).randn(
-            num_samples, dim).astype(np.float32)
+        if data_root is not None:
+            self.x = np.load(f'{data_root}/x.npy').astype(np.float32)
+        else:
+            self.x = np.random.RandomState(seed + 1).randn(
+                num_samples, dim).astype(np.float32)
         self.noise = noise
         self.delay = delay
         self.metainfo = dict(name='toy')

@@ -1,0 +1,102 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Bad input must fail early with a first line that names what is wrong."""
+import textwrap
+
+import pytest
+from conftest import ROOT, run_tool
+
+from mmext.utils import ConfigError, load_config
+
+TOY = ROOT / 'tests/data/configs/toy_regression.py'
+
+
+def _child(tmp_path, body: str):
+    path = tmp_path / 'child.py'
+    path.write_text(f"_base_ = ['{TOY}']\n" + textwrap.dedent(body))
+    return str(path)
+
+
+def _first_line(err) -> str:
+    return str(err.value).splitlines()[0]
+
+
+def test_missing_config_file_cli(tmp_path):
+    proc = run_tool(['train.py', str(tmp_path / 'nope.py')], timeout=120)
+    assert proc.returncode != 0
+    first = proc.stderr.strip().splitlines()[-1]
+    assert first.startswith(f'error: config file not found: '
+                            f'{tmp_path / "nope.py"}')
+
+
+def test_unknown_component_type_names_scope(tmp_path):
+    cfg = _child(tmp_path, "model = dict(type='ToyRegresor')\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    line = _first_line(err)
+    assert "model.type='ToyRegresor' is not a registered model in scope " \
+        "'mmext' (searched: mmext -> mmengine)" in line
+    assert "Did you mean 'ToyRegressor'?" in line
+
+
+def test_unknown_type_in_pipeline_and_hooks(tmp_path):
+    cfg = _child(tmp_path, """
+        custom_hooks = [dict(type='mmext.EpochSeedHok')]
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert "custom_hooks[0].type='mmext.EpochSeedHok'" in _first_line(err)
+
+
+def test_misspelled_argument(tmp_path):
+    cfg = _child(tmp_path, 'model = dict(hiden=32)\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert _first_line(err).endswith(
+        'unknown argument model.hiden for ToyRegressor (valid arguments: '
+        "dim, hidden, dropout). Did you mean 'hidden'?")
+
+
+def test_misspelled_top_level_key(tmp_path):
+    cfg = _child(tmp_path, 'trian_cfg = dict(max_epochs=3)\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert "unknown top-level key 'trian_cfg'; did you mean 'train_cfg'?" \
+        in _first_line(err)
+
+
+def test_misspelled_cfg_option_cli(tmp_path):
+    proc = run_tool(['train.py', str(TOY), '--work-dir', str(tmp_path),
+                     '--cfg-options', 'model.dropuot=0.5'], timeout=120)
+    assert proc.returncode != 0
+    assert 'unknown argument model.dropuot for ToyRegressor' in \
+        proc.stderr.strip().splitlines()[-1]
+
+
+def test_missing_data_root(tmp_path):
+    cfg = _child(tmp_path, f"""
+        train_dataloader = dict(dataset=dict(
+            data_root='{tmp_path}/no_such_dir'))
+    """)
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert _first_line(err).endswith(
+        f"train_dataloader.dataset.data_root='{tmp_path}/no_such_dir' does "
+        'not exist (expected a directory holding the dataset; for the demos '
+        'run the generator in tools/misc/, or pass --cfg-options '
+        'train_dataloader.dataset.data_root=PATH)')
+
+
+def test_unparsable_config(tmp_path):
+    path = tmp_path / 'broken.py'
+    path.write_text('model = dict(type=\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(str(path))
+    assert _first_line(err).startswith(f'cannot parse config {path}:')
+
+
+def test_resume_path_missing_cli(tmp_path):
+    proc = run_tool(['train.py', str(TOY), '--work-dir', str(tmp_path),
+                     '--resume', str(tmp_path / 'epoch_9.pth')], timeout=120)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: --resume: checkpoint not found: {tmp_path / "epoch_9.pth"}')
