@@ -136,9 +136,9 @@ def bench_one(layer: str, size, args, device) -> List[Dict]:
                 variant=name,
                 median_ms=t * 1e3,
                 ratio_to_torch=t / t_torch,
-                max_abs_diff_vs_torch=(outs[name].float() -
-                                       outs['torch'].float()).abs().max().item(
-                                       )))
+                max_abs_diff_vs_torch=(
+                    outs[name].float() -
+                    outs['torch'].float()).abs().max().item()))
     for name, note in notes.items():
         rows.append(
             dict(

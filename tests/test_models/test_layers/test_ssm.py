@@ -67,7 +67,7 @@ def ref_ssd(x, dt, A, B, C, D=None, z=None, init=None):
             new_state.append(s)
             y = (s * C[:, t, grp, None, :]).sum(-1)
             if D is not None:
-                y = y + (D[hh] if D.dim() == 1 else D[hh]) * x[:, t, hh]
+                y = y + D[hh] * x[:, t, hh]  # D[hh]: scalar or (p,)
             y_t.append(y)
         state = torch.stack(new_state, 1)
         ys.append(torch.stack(y_t, 1))
@@ -141,8 +141,8 @@ def ref_mamba2(m, u):
     y, _ = ref_ssd(x, dt, -torch.exp(p['A_log']), B, C, D)
     y = y.reshape(b, seqlen, m.d_ssm)
     if m.rmsnorm:
-        y = ref_gated_rmsnorm(y, p['norm.weight'], z, 1e-5,
-                              m.d_ssm // g, m.norm_before_gate)
+        y = ref_gated_rmsnorm(y, p['norm.weight'], z, 1e-5, m.d_ssm // g,
+                              m.norm_before_gate)
     else:
         y = y * silu(z)
     if d_mlp:
@@ -168,13 +168,18 @@ def test_mamba_parameter_names_shapes_and_init():
     m = Mamba(d_model=64)
     shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
     assert shapes == {
-        'A_log': (128, 16), 'D': (128, ), 'in_proj.weight': (256, 64),
-        'conv1d.weight': (128, 1, 4), 'conv1d.bias': (128, ),
-        'x_proj.weight': (36, 128), 'dt_proj.weight': (128, 4),
-        'dt_proj.bias': (128, ), 'out_proj.weight': (64, 128)
+        'A_log': (128, 16),
+        'D': (128, ),
+        'in_proj.weight': (256, 64),
+        'conv1d.weight': (128, 1, 4),
+        'conv1d.bias': (128, ),
+        'x_proj.weight': (36, 128),
+        'dt_proj.weight': (128, 4),
+        'dt_proj.bias': (128, ),
+        'out_proj.weight': (64, 128)
     }
-    assert torch.equal(m.A_log, torch.log(torch.arange(1., 17.)).expand(
-        128, 16))
+    assert torch.equal(m.A_log,
+                       torch.log(torch.arange(1., 17.)).expand(128, 16))
     assert torch.equal(m.D, torch.ones(128))
     dt = F.softplus(m.dt_proj.bias)
     assert dt.min() >= 0.001 - 1e-6 and dt.max() <= 0.1 + 1e-6
@@ -186,17 +191,27 @@ def test_mamba2_parameter_names_shapes_and_init():
     m = Mamba2(d_model=64, d_state=64, d_conv=4, expand=2, headdim=32)
     shapes = {k: tuple(v.shape) for k, v in m.state_dict().items()}
     assert shapes == {
-        'dt_bias': (4, ), 'A_log': (4, ), 'D': (4, ),
-        'in_proj.weight': (388, 64), 'conv1d.weight': (256, 1, 4),
-        'conv1d.bias': (256, ), 'norm.weight': (128, ),
+        'dt_bias': (4, ),
+        'A_log': (4, ),
+        'D': (4, ),
+        'in_proj.weight': (388, 64),
+        'conv1d.weight': (256, 1, 4),
+        'conv1d.bias': (256, ),
+        'norm.weight': (128, ),
         'out_proj.weight': (64, 128)
     }
     A = torch.exp(m.A_log)
     assert A.min() >= 1 and A.max() <= 16
     dt = F.softplus(m.dt_bias)
     assert dt.min() >= 0.001 - 1e-6 and dt.max() <= 0.1 + 1e-6
-    m2 = Mamba2(d_model=64, d_state=64, headdim=32, D_has_hdim=True,
-                d_ssm=96, ngroups=3, conv_init=0.1)
+    m2 = Mamba2(
+        d_model=64,
+        d_state=64,
+        headdim=32,
+        D_has_hdim=True,
+        d_ssm=96,
+        ngroups=3,
+        conv_init=0.1)
     assert m2.D.shape == (96, ) and m2.norm.group_size == 32
     assert m2.in_proj.weight.shape == (2 * 128 + 2 * 3 * 64 + 3, 64)
     assert m2.conv1d.weight.abs().max() <= 0.1
@@ -239,17 +254,34 @@ def test_selective_scan_matches_naive(seqlen, b_layout):
         B, C = torch.randn(2, d, n, dtype=DT)
         Bd, Cd = B.expand(b, seqlen, d, n), C.expand(b, seqlen, d, n)
     dt = F.softplus(delta + bias[:, None]).transpose(1, 2)
-    y_ref, h_ref = ref_scan(u.transpose(1, 2), dt, A, Bd, Cd, D,
-                            z.transpose(1, 2))
-    y, h = selective_scan(u, delta, A, B, C, D, z, delta_bias=bias,
-                          delta_softplus=True, return_last_state=True,
-                          chunk_size=16)
+    y_ref, h_ref = ref_scan(
+        u.transpose(1, 2), dt, A, Bd, Cd, D, z.transpose(1, 2))
+    y, h = selective_scan(
+        u,
+        delta,
+        A,
+        B,
+        C,
+        D,
+        z,
+        delta_bias=bias,
+        delta_softplus=True,
+        return_last_state=True,
+        chunk_size=16)
     assert y.shape == (b, d, seqlen) and y.dtype == DT
     assert_close(y.transpose(1, 2), y_ref)
     assert_close(h, h_ref)
-    y2, h2 = selective_scan_naive(u, delta, A, B, C, D, z, delta_bias=bias,
-                                  delta_softplus=True,
-                                  return_last_state=True)
+    y2, h2 = selective_scan_naive(
+        u,
+        delta,
+        A,
+        B,
+        C,
+        D,
+        z,
+        delta_bias=bias,
+        delta_softplus=True,
+        return_last_state=True)
     assert_close(y2.transpose(1, 2), y_ref)
     assert_close(h2, h_ref)
 
@@ -259,8 +291,10 @@ def test_selective_scan_chunk_size_invariance():
     u, delta = torch.randn(2, 1, 3, 37, dtype=DT)
     A = -torch.rand(3, 2, dtype=DT)
     B, C = torch.randn(2, 1, 2, 37, dtype=DT)
-    ys = [selective_scan(u, delta, A, B, C, delta_softplus=True,
-                         chunk_size=q) for q in (1, 5, 16, 37, 64)]
+    ys = [
+        selective_scan(u, delta, A, B, C, delta_softplus=True, chunk_size=q)
+        for q in (None, 1, 5, 16, 37, 64)
+    ]
     for y in ys[1:]:
         assert_close(y, ys[0])
 
@@ -269,9 +303,8 @@ def test_selective_scan_gradients():
     torch.manual_seed(0)
     b, d, n, seqlen = 1, 2, 3, 6
     args = [
-        torch.randn(b, d, seqlen, dtype=DT), torch.randn(b, d, seqlen,
-                                                           dtype=DT),
-        -torch.rand(d, n, dtype=DT) - 0.1,
+        torch.randn(b, d, seqlen, dtype=DT),
+        torch.randn(b, d, seqlen, dtype=DT), -torch.rand(d, n, dtype=DT) - 0.1,
         torch.randn(b, n, seqlen, dtype=DT),
         torch.randn(b, n, seqlen, dtype=DT),
         torch.randn(d, dtype=DT),
@@ -279,8 +312,7 @@ def test_selective_scan_gradients():
     ]
     args = [a.requires_grad_() for a in args]
     assert torch.autograd.gradcheck(
-        lambda *a: selective_scan(*a, delta_softplus=True, chunk_size=4),
-        args)
+        lambda *a: selective_scan(*a, delta_softplus=True, chunk_size=4), args)
 
     # a longer sequence: gradients equal those of the naive recurrence
     torch.manual_seed(1)
@@ -302,8 +334,11 @@ def test_selective_scan_gradients():
     g1 = grads(lambda u, delta, A, B, C, z: selective_scan(
         u, delta, A, B, C, z=z, delta_softplus=True, chunk_size=8))
     g2 = grads(lambda u, delta, A, B, C, z: ref_scan(
-        u.transpose(1, 2), F.softplus(delta).transpose(1, 2), A,
-        B.permute(0, 2, 1)[:, :, None], C.permute(0, 2, 1)[:, :, None],
+        u.transpose(1, 2),
+        F.softplus(delta).transpose(1, 2),
+        A,
+        B.permute(0, 2, 1)[:, :, None],
+        C.permute(0, 2, 1)[:, :, None],
         z=z.transpose(1, 2))[0].transpose(1, 2))
     for a, b in zip(g1, g2):
         assert_close(a, b, 1e-9)
@@ -319,11 +354,11 @@ def test_selective_scan_stable_for_large_decay():
     y = selective_scan(u, delta, A, B, C, delta_softplus=True, chunk_size=16)
     y.sum().backward()
     assert torch.isfinite(y).all() and torch.isfinite(delta.grad).all()
-    y_ref, _ = ref_scan(
-        u.double().transpose(1, 2),
-        F.softplus(delta.detach().double()).transpose(1, 2), A.double(),
-        B.double().permute(0, 2, 1)[:, :, None],
-        C.double().permute(0, 2, 1)[:, :, None])
+    y_ref, _ = ref_scan(u.double().transpose(1, 2),
+                        F.softplus(delta.detach().double()).transpose(1, 2),
+                        A.double(),
+                        B.double().permute(0, 2, 1)[:, :, None],
+                        C.double().permute(0, 2, 1)[:, :, None])
     assert_close(y.double().transpose(1, 2), y_ref, 1e-4)
 
 
@@ -344,8 +379,14 @@ def test_mamba_matches_naive(seqlen):
 
 def test_mamba_gradients_match_naive():
     torch.manual_seed(0)
-    m = randomize(Mamba(d_model=8, d_state=4, d_conv=3, chunk_size=8,
-                        bias=True, backend='torch'))
+    m = randomize(
+        Mamba(
+            d_model=8,
+            d_state=4,
+            d_conv=3,
+            chunk_size=8,
+            bias=True,
+            backend='torch'))
     u = torch.randn(2, 21, 8, dtype=DT, requires_grad=True)
     w = torch.randn(2, 21, 8, dtype=DT)
 
@@ -361,7 +402,7 @@ def test_mamba_gradients_match_naive():
 
 def test_mamba_float32_close_to_float64():
     torch.manual_seed(0)
-    m = Mamba(d_model=16, d_state=8, chunk_size=16)
+    m = Mamba(d_model=16, d_state=8)  # default chunk_size: ~sqrt(L)
     u = torch.randn(2, 50, 16)
     y32 = m(u)
     m64 = Mamba(d_model=16, d_state=8)
@@ -374,11 +415,9 @@ def test_mamba_float32_close_to_float64():
 # ----------------------------------------------------------------------------
 # SSD (Mamba2)
 # ----------------------------------------------------------------------------
-@pytest.mark.parametrize('seqlen,ngroups,d_hdim', [(1, 1, False),
-                                                   (7, 2, False),
-                                                   (33, 1, True),
-                                                   (48, 2, True),
-                                                   (100, 4, False)])
+@pytest.mark.parametrize('seqlen,ngroups,d_hdim',
+                         [(1, 1, False), (7, 2, False), (33, 1, True),
+                          (48, 2, True), (100, 4, False)])
 def test_ssd_matches_naive(seqlen, ngroups, d_hdim):
     torch.manual_seed(seqlen)
     b, nh, p, n = 2, 4, 3, 5
@@ -391,9 +430,19 @@ def test_ssd_matches_naive(seqlen, ngroups, d_hdim):
     init = torch.randn(b, nh, p, n, dtype=DT)
     dt = F.softplus(dt_raw + dt_bias)
     y_ref, s_ref = ref_ssd(x, dt, A, B, C, D, z, init)
-    y, s = ssd_chunk_scan(x, dt_raw, A, B, C, 16, D=D, z=z, dt_bias=dt_bias,
-                          initial_states=init, dt_softplus=True,
-                          return_final_states=True)
+    y, s = ssd_chunk_scan(
+        x,
+        dt_raw,
+        A,
+        B,
+        C,
+        16,
+        D=D,
+        z=z,
+        dt_bias=dt_bias,
+        initial_states=init,
+        dt_softplus=True,
+        return_final_states=True)
     assert y.shape == x.shape
     assert_close(y, y_ref)
     assert_close(s, s_ref)
@@ -430,8 +479,8 @@ def test_ssd_gradients():
 def test_segsum():
     x = torch.tensor([1., 2., 3.], dtype=DT)
     inf = math.inf
-    expected = torch.tensor([[0., -inf, -inf], [2., 0., -inf],
-                             [5., 3., 0.]], dtype=DT)
+    expected = torch.tensor([[0., -inf, -inf], [2., 0., -inf], [5., 3., 0.]],
+                            dtype=DT)
     assert torch.equal(segsum(x), expected)
 
 
@@ -439,12 +488,12 @@ def test_segsum():
 def test_gated_rmsnorm(norm_before_gate):
     torch.manual_seed(0)
     x, z = torch.randn(2, 3, 5, 12, dtype=DT)
-    norm = RMSNormGated(12, eps=1e-5, group_size=4,
-                        norm_before_gate=norm_before_gate).double()
+    norm = RMSNormGated(
+        12, eps=1e-5, group_size=4,
+        norm_before_gate=norm_before_gate).double()
     with torch.no_grad():
         norm.weight.copy_(torch.randn(12))
-    expected = ref_gated_rmsnorm(x, norm.weight, z, 1e-5, 4,
-                                 norm_before_gate)
+    expected = ref_gated_rmsnorm(x, norm.weight, z, 1e-5, 4, norm_before_gate)
     assert_close(norm(x, z), expected)
     # hand-computed single group, no gate: x / rms(x)
     v = torch.tensor([[3., 4.]], dtype=DT)
@@ -462,8 +511,14 @@ def test_gated_rmsnorm(norm_before_gate):
 ])
 def test_mamba2_matches_naive(kw, seqlen):
     torch.manual_seed(seqlen)
-    m = randomize(Mamba2(d_model=16, d_state=4, headdim=8, chunk_size=16,
-                         backend='torch', **kw))
+    m = randomize(
+        Mamba2(
+            d_model=16,
+            d_state=4,
+            headdim=8,
+            chunk_size=16,
+            backend='torch',
+            **kw))
     u = torch.randn(2, seqlen, 16, dtype=DT)
     y = m(u)
     assert y.shape == (2, seqlen, 16)
@@ -474,8 +529,14 @@ def test_mamba2_matches_naive(kw, seqlen):
 
 def test_mamba2_gradients_match_naive():
     torch.manual_seed(0)
-    m = randomize(Mamba2(d_model=16, d_state=4, headdim=8, ngroups=2,
-                         chunk_size=8, backend='torch'))
+    m = randomize(
+        Mamba2(
+            d_model=16,
+            d_state=4,
+            headdim=8,
+            ngroups=2,
+            chunk_size=8,
+            backend='torch'))
     u = torch.randn(1, 19, 16, dtype=DT, requires_grad=True)
     w = torch.randn(1, 19, 16, dtype=DT)
 
@@ -512,8 +573,13 @@ def test_multi_directional_grid_and_fusion():
     torch.manual_seed(0)
     h, w = 3, 4
     md = MultiDirectionalSSM(
-        d_model=8, directions=('row', 'col_reverse'), ssm='mamba2',
-        fusion='linear', d_state=4, headdim=8, backend='torch').double()
+        d_model=8,
+        directions=('row', 'col_reverse'),
+        ssm='mamba2',
+        fusion='linear',
+        d_state=4,
+        headdim=8,
+        backend='torch').double()
     x = torch.randn(2, h * w, 8, dtype=DT)
     grid = x.reshape(2, h, w, 8)
     col = grid.transpose(1, 2).reshape(2, w * h, 8)  # column-major tokens
@@ -523,8 +589,11 @@ def test_multi_directional_grid_and_fusion():
     assert_close(md(x, hw=(h, w)), expected)
 
     shared = MultiDirectionalSSM(
-        d_model=8, directions=('forward', 'backward', 'col'),
-        share_weights=True, d_state=4, backend='torch').double()
+        d_model=8,
+        directions=('forward', 'backward', 'col'),
+        share_weights=True,
+        d_state=4,
+        backend='torch').double()
     assert len(shared.mixers) == 1
     m = shared.mixers[0]
     ycol = m(col).reshape(2, w, h, 8).transpose(1, 2).reshape(2, h * w, 8)
@@ -536,8 +605,10 @@ def test_multi_directional_grid_and_fusion():
 # Errors, registry, backend selection
 # ----------------------------------------------------------------------------
 def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"backend must be one of \('auto', "
-                       r"'torch', 'mamba_ssm', 'naive'\), got 'cuda'"):
+    with pytest.raises(
+            ValueError,
+            match=r"backend must be one of \('auto', "
+            r"'torch', 'mamba_ssm', 'naive'\), got 'cuda'"):
         Mamba(d_model=8, backend='cuda')
     with pytest.raises(ValueError, match="dt_init must be one of"):
         Mamba(d_model=8, dt_init='zeros')
@@ -551,11 +622,14 @@ def test_bad_arguments():
         Mamba2(d_model=16, headdim=8, A_init_range=(0, 16))
     with pytest.raises(ValueError, match='directions must be a non-empty'):
         MultiDirectionalSSM(d_model=8, directions=('forward', 'diagonal'))
-    with pytest.raises(ValueError, match=r"ssm must be one of \('mamba', "
-                       r"'mamba2'\), got 's4'"):
+    with pytest.raises(
+            ValueError,
+            match=r"ssm must be one of \('mamba', "
+            r"'mamba2'\), got 's4'"):
         MultiDirectionalSSM(d_model=8, ssm='s4')
-    with pytest.raises(ValueError, match=r"fusion must be one of \('sum', "
-                       r"'linear'\)"):
+    with pytest.raises(
+            ValueError, match=r"fusion must be one of \('sum', "
+            r"'linear'\)"):
         MultiDirectionalSSM(d_model=8, fusion='max')
     md = MultiDirectionalSSM(d_model=8, directions=('row', 'col'), d_state=4)
     with pytest.raises(ValueError, match=r'pass hw=\(H, W\)'):
@@ -570,15 +644,17 @@ def test_bad_arguments():
 
 @pytest.mark.skipif(HAS_MAMBA_SSM, reason='mamba_ssm is installed')
 def test_backend_mamba_ssm_without_package():
-    with pytest.raises(ImportError, match="backend='mamba_ssm' needs the "
-                       'mamba_ssm package'):
+    with pytest.raises(
+            ImportError,
+            match="backend='mamba_ssm' needs the "
+            'mamba_ssm package'):
         Mamba2(d_model=16, headdim=8, backend='mamba_ssm')
 
 
 def test_backend_logged_once(monkeypatch):
     logged = []
-    monkeypatch.setattr(ssm_backend, 'print_log',
-                        lambda msg, logger=None: logged.append(msg))
+    monkeypatch.setattr(
+        ssm_backend, 'print_log', lambda msg, logger=None: logged.append(msg))
     monkeypatch.setattr(ssm_backend, '_LOGGED', set())
     m = Mamba2(d_model=16, d_state=4, headdim=8)
     for _ in range(3):
@@ -597,8 +673,8 @@ def test_registry_build():
                 dict(type='MultiDirectionalSSM', d_model=8, d_state=4)):
         m = MODELS.build(cfg)
         assert type(m).__name__ == cfg['type']
-        assert m(torch.randn(1, 4, cfg['d_model'])).shape == (
-            1, 4, cfg['d_model'])
+        assert m(torch.randn(1, 4,
+                             cfg['d_model'])).shape == (1, 4, cfg['d_model'])
 
 
 # ----------------------------------------------------------------------------
@@ -619,8 +695,7 @@ def test_mamba_ssm_kernels_match_torch(kind):
         pytest.skip(f'mamba_ssm {kind} kernels: {_kernels(kind)}')
     torch.manual_seed(0)
     if kind == 'mamba2':
-        kw = dict(d_model=64, d_state=32, headdim=16, ngroups=2,
-                  chunk_size=64)
+        kw = dict(d_model=64, d_state=32, headdim=16, ngroups=2, chunk_size=64)
         cls = Mamba2
     else:
         kw = dict(d_model=64, d_state=16)

@@ -32,7 +32,7 @@ __all__ = [
     'load_mamba_ssm_kernels'
 ]
 
-#: Valid values of the ``backend`` argument of :class:`Mamba` / :class:`Mamba2`.
+#: Valid values of the ``backend`` argument of Mamba and Mamba2.
 BACKENDS = ('auto', 'torch', 'mamba_ssm', 'naive')
 
 _STUB_FLAG = '__mmext_stub__'

@@ -22,8 +22,11 @@ from .selective_scan import (_chunked_scan, _finish, _prepare,
 __all__ = ['Mamba', 'inverse_softplus_dt_init']
 
 
-def inverse_softplus_dt_init(size: int, dt_min: float, dt_max: float,
-                             dt_init_floor: float, device=None,
+def inverse_softplus_dt_init(size: int,
+                             dt_min: float,
+                             dt_max: float,
+                             dt_init_floor: float,
+                             device=None,
                              dtype=None) -> Tensor:
     """Sample a dt bias so that ``softplus(bias)`` is log-uniform.
 
@@ -44,8 +47,8 @@ def inverse_softplus_dt_init(size: int, dt_min: float, dt_max: float,
     """
     dt = torch.exp(
         torch.rand(size, device=device, dtype=dtype) *
-        (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min)).clamp(
-            min=dt_init_floor)
+        (math.log(dt_max) - math.log(dt_min)) +
+        math.log(dt_min)).clamp(min=dt_init_floor)
     return dt + torch.log(-torch.expm1(-dt))
 
 
@@ -106,7 +109,8 @@ class Mamba(nn.Module):
         device (torch.device, optional): Parameter device.
         dtype (torch.dtype, optional): Parameter dtype (``A_log`` and ``D``
             stay float32, as in mamba_ssm).
-        chunk_size (int): Chunk length of the PyTorch scan. Defaults to 64.
+        chunk_size (int, optional): Chunk length of the PyTorch scan; None
+            picks about ``sqrt(L)`` per input. Defaults to None.
         backend (str): ``'auto'`` (mamba_ssm's ``selective_scan_fn`` for CUDA
             inputs when the compiled extension imports, else PyTorch),
             ``'torch'``, ``'mamba_ssm'`` (error if unavailable) or
@@ -130,15 +134,19 @@ class Mamba(nn.Module):
                  layer_idx: Optional[int] = None,
                  device=None,
                  dtype=None,
-                 chunk_size: int = 64,
+                 chunk_size: Optional[int] = None,
                  backend: str = 'auto') -> None:
         super().__init__()
         factory_kwargs = dict(device=device, dtype=dtype)
         for name, value in (('d_model', d_model), ('d_state', d_state),
-                            ('d_conv', d_conv), ('chunk_size', chunk_size)):
+                            ('d_conv', d_conv)):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(
                     f'{name} must be a positive int, got {value!r}')
+        if chunk_size is not None and (not isinstance(chunk_size, int)
+                                       or chunk_size < 1):
+            raise ValueError('chunk_size must be a positive int or None, '
+                             f'got {chunk_size!r}')
         if dt_init not in ('random', 'constant'):
             raise ValueError("dt_init must be one of ('random', 'constant'), "
                              f'got {dt_init!r}')
@@ -223,13 +231,12 @@ class Mamba(nn.Module):
         x = self.act(
             causal_depthwise_conv1d(x, self.conv1d.weight, self.conv1d.bias))
         dt, B, C = torch.split(
-            self.x_proj(x), [self.dt_rank, self.d_state, self.d_state],
-            dim=-1)
+            self.x_proj(x), [self.dt_rank, self.d_state, self.d_state], dim=-1)
         dt = F.linear(dt, self.dt_proj.weight)  # bias added in the scan
         # at least float32 (fp16 A_log could give -inf), float64 kept
         A = -torch.exp(
-            self.A_log.to(torch.promote_types(self.A_log.dtype,
-                                              torch.float32)))
+            self.A_log.to(
+                torch.promote_types(self.A_log.dtype, torch.float32)))
         if path == 'mamba_ssm':
             y = kernels['selective_scan_fn'](
                 x.transpose(1, 2).contiguous(),

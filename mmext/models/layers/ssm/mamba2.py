@@ -219,8 +219,7 @@ class Mamba2(nn.Module):
             [d_mlp, d_mlp, self.d_ssm, self.d_ssm + 2 * g * n, self.nheads],
             dim=-1)
         xBC = self.act(
-            causal_depthwise_conv1d(xBC, self.conv1d.weight,
-                                    self.conv1d.bias))
+            causal_depthwise_conv1d(xBC, self.conv1d.weight, self.conv1d.bias))
         x, B, C = torch.split(xBC, [self.d_ssm, g * n, g * n], dim=-1)
         b, seqlen = u.shape[:2]
         x = x.reshape(b, seqlen, self.nheads, p)
@@ -228,8 +227,8 @@ class Mamba2(nn.Module):
         C = C.reshape(b, seqlen, g, n)
         # at least float32 (fp16 A_log could give -inf), float64 kept
         A = -torch.exp(
-            self.A_log.to(torch.promote_types(self.A_log.dtype,
-                                              torch.float32)))
+            self.A_log.to(
+                torch.promote_types(self.A_log.dtype, torch.float32)))
         D = self.D.reshape(self.nheads, p) if self.D_has_hdim else self.D
         zh = None if self.rmsnorm else z.reshape(b, seqlen, self.nheads, p)
         if path == 'mamba_ssm':

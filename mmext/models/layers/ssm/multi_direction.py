@@ -26,8 +26,8 @@ SSMS = {'mamba': Mamba, 'mamba2': Mamba2}
 FUSIONS = ('sum', 'linear')
 
 
-def _to_order(x: Tensor, direction: str,
-              hw: Optional[Tuple[int, int]]) -> Tensor:
+def _to_order(x: Tensor, direction: str, hw: Optional[Tuple[int,
+                                                            int]]) -> Tensor:
     """Reorder row-major tokens ``(B, L, D)`` into the scan order."""
     if direction in ('col', 'col_reverse'):
         h, w = hw
@@ -38,8 +38,8 @@ def _to_order(x: Tensor, direction: str,
     return x
 
 
-def _from_order(x: Tensor, direction: str,
-                hw: Optional[Tuple[int, int]]) -> Tensor:
+def _from_order(x: Tensor, direction: str, hw: Optional[Tuple[int,
+                                                              int]]) -> Tensor:
     """Inverse of :func:`_to_order`: back to row-major token order."""
     if direction in ('backward', 'row_reverse', 'col_reverse'):
         x = x.flip(1)
@@ -91,8 +91,7 @@ class MultiDirectionalSSM(nn.Module):
                 f'directions must be a non-empty sequence of distinct values '
                 f'from {DIRECTIONS}, got {directions}')
         if ssm not in SSMS:
-            raise ValueError(
-                f'ssm must be one of {tuple(SSMS)}, got {ssm!r}')
+            raise ValueError(f'ssm must be one of {tuple(SSMS)}, got {ssm!r}')
         if fusion not in FUSIONS:
             raise ValueError(f'fusion must be one of {FUSIONS}, '
                              f'got {fusion!r}')
@@ -102,8 +101,8 @@ class MultiDirectionalSSM(nn.Module):
         self.share_weights = share_weights
         self.fusion = fusion
         n_mixers = 1 if share_weights else len(directions)
-        self.mixers = nn.ModuleList(
-            SSMS[ssm](d_model=d_model, **ssm_kwargs) for _ in range(n_mixers))
+        self.mixers = nn.ModuleList(SSMS[ssm](d_model=d_model, **ssm_kwargs)
+                                    for _ in range(n_mixers))
         if fusion == 'linear':
             self.fuse = nn.Linear(len(directions) * d_model, d_model)
 

@@ -13,16 +13,25 @@ layouts (``u``/``delta``/``z``: ``(B, D, L)``; ``B``/``C``: ``(B, N, L)``,
 ``(B, G, N, L)`` or time-invariant ``(D, N)``), so they are drop-in
 replacements on machines without the CUDA extension.
 
-:func:`selective_scan` splits the sequence into chunks of ``chunk_size``.
-Inside a chunk the linear recurrence ``h_t = a_t h_{t-1} + b_t`` is solved by
-a log-depth (Hillis-Steele) parallel scan over the pairs ``(a, b)`` in linear
-space; ``a_t = exp(delta_t A) <= 1`` so only products of numbers in
-``(0, 1]`` are formed (no exponential of a positive number, nothing can
-overflow). The state is carried from chunk to chunk by a loop over
-``L / chunk_size`` chunks. Mamba-1's decay differs per ``(d, n)``, so the SSD
-quadratic (segsum) form would cost ``chunk_size`` times more work here; that
-form is used for Mamba-2 (:mod:`.ssd`), whose decay is a scalar per head.
+:func:`selective_scan` is a two-level chunked scan: the sequence is cut into
+``L / Q`` chunks of ``Q = chunk_size`` steps; (1) a loop over the ``Q``
+positions runs the recurrence in all chunks at once from a zero state;
+(2) a loop over the chunks carries the state across chunk boundaries;
+(3) every position adds its chunk's incoming state times its decay from the
+chunk start, ``exp(cumsum(delta * A))``. That is ``Q + L / Q`` Python steps
+instead of ``L`` (about ``2 sqrt(L)`` with the default ``Q ~ sqrt(L)``) with
+the same arithmetic as the sequential loop. It is stable: only exponentials
+of non-positive numbers (``delta * A <= 0`` and their cumulative sums) are
+taken, so decays lie in ``(0, 1]`` and nothing overflows.
+
+Why not the SSD quadratic (segsum) form used for Mamba-2 (:mod:`.ssd`):
+Mamba-1's decay differs per channel and state ``(d, n)``, so the
+``Q x Q`` decay mask becomes ``(Q, Q, d, n)``: ``Q`` times the arithmetic and
+memory of the recurrence. Measured on CPU it was 3-8x slower than a plain
+loop; a log-depth (Hillis-Steele) scan was only about as fast as the loop,
+being memory-bound with ``log Q`` passes over the ``(L, d, n)`` states.
 """
+import math
 from typing import Optional, Tuple, Union
 
 import torch
@@ -84,17 +93,32 @@ def _finish(y: Tensor, u: Tensor, D: Optional[Tensor], z: Optional[Tensor],
     return y.to(out_dtype)
 
 
-def _chunked_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor,
-                  chunk_size: int,
-                  initial_state: Optional[Tensor] = None
-                  ) -> Tuple[Tensor, Tensor]:
-    """Core scan on ``(b, l, d)`` inputs; returns ``(y (b, l, d), h_last)``.
+def _auto_chunk(seqlen: int, chunk_size: Optional[int]) -> int:
+    """``chunk_size``, or about ``sqrt(seqlen)`` if None (fewest steps)."""
+    if chunk_size is None:
+        return max(1, math.isqrt(seqlen - 1) + 1) if seqlen > 1 else 1
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError('chunk_size must be a positive int or None, got '
+                         f'{chunk_size!r}')
+    return chunk_size
 
-    ``B``/``C`` are ``(b|1, l|1, d|1, n)``.
+
+def _chunked_scan(
+        u: Tensor,
+        delta: Tensor,
+        A: Tensor,
+        B: Tensor,
+        C: Tensor,
+        chunk_size: Optional[int] = None,
+        initial_state: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    """Core two-level scan on ``(b, l, d)`` inputs.
+
+    ``B``/``C`` are ``(b|1, l|1, d|1, n)``. Returns ``y`` ``(b, l, d)`` and
+    the final state ``(b, d, n)``.
     """
     b, seqlen, d = u.shape
     n = A.shape[1]
-    q = min(chunk_size, seqlen)
+    q = min(_auto_chunk(seqlen, chunk_size), seqlen)
     pad = (-seqlen) % q
     if pad:
         # delta = 0 in the padding gives decay 1 and no input: the state is
@@ -112,41 +136,49 @@ def _chunked_scan(u: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor,
             return x[:, None]
         return x.reshape(x.shape[0], nc, q, *x.shape[2:])
 
-    # a: decay, x: input term, both (b, c, q, d, n)
-    a = torch.exp(chunks(delta)[..., None] * A)
-    x = chunks(delta * u)[..., None] * chunks(B)
-    x = x.expand(b, nc, q, d, n)
-    # Hillis-Steele inclusive scan of (a, x) with the operator
-    # (a1, x1) o (a2, x2) = (a1 a2, a2 x1 + x2).
-    step = 1
-    while step < q:
-        x = x + a * F.pad(x[:, :, :-step], (0, 0, 0, 0, step, 0))
-        a = a * F.pad(a[:, :, :-step], (0, 0, 0, 0, step, 0), value=1.0)
-        step *= 2
-    # now a[:, :, t] = prod_{s<=t} decay, x[:, :, t] = state from zero start.
+    dA = chunks(delta)[..., None] * A  # (b, c, q, d, n), <= 0
+    x = (chunks(delta * u)[..., None] * chunks(B)).expand(b, nc, q, d, n)
+    # 1) all chunks at once, positions in order: state from a zero start.
+    # unbind (not x[:, :, t]) so backward is one stack, not q zero-filled
+    # full-size gradients.
+    a = torch.exp(dA).unbind(dim=2)
+    xs = x.unbind(dim=2)
+    h = xs[0]
+    local = [h]
+    for t in range(1, q):
+        h = a[t] * h + xs[t]
+        local.append(h)
+    local_last = h.unbind(dim=1)  # chunk-final local states
+    local = torch.stack(local, dim=2)  # (b, c, q, d, n)
+    # 2) decay from the chunk start: exp of a cumulative sum of dA <= 0
+    decay = torch.exp(dA.cumsum(dim=2))
+    decay_last = decay[:, :, -1].unbind(dim=1)
+    # 3) carry the state across chunks
     h = u.new_zeros(b, d, n) if initial_state is None else initial_state.to(
         u.dtype)
     starts = []
     for k in range(nc):
         starts.append(h)
-        h = a[:, k, -1] * h + x[:, k, -1]
-    states = x + a * torch.stack(starts, dim=1)[:, :, None]
-    y = (states * chunks(C)).sum(-1)  # b c q d
+        h = decay_last[k] * h + local_last[k]
+    states = local + decay * torch.stack(starts, dim=1)[:, :, None]
+    y = (states * chunks(C)).sum(-1)  # (b, c, q, d)
     y = y.reshape(b, nc * q, d)[:, :seqlen]
     return y, h
 
 
-def selective_scan(u: Tensor,
-                   delta: Tensor,
-                   A: Tensor,
-                   B: Tensor,
-                   C: Tensor,
-                   D: Optional[Tensor] = None,
-                   z: Optional[Tensor] = None,
-                   delta_bias: Optional[Tensor] = None,
-                   delta_softplus: bool = False,
-                   return_last_state: bool = False,
-                   chunk_size: int = 64) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+def selective_scan(
+        u: Tensor,
+        delta: Tensor,
+        A: Tensor,
+        B: Tensor,
+        C: Tensor,
+        D: Optional[Tensor] = None,
+        z: Optional[Tensor] = None,
+        delta_bias: Optional[Tensor] = None,
+        delta_softplus: bool = False,
+        return_last_state: bool = False,
+        chunk_size: Optional[int] = None
+) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Chunked selective scan, a pure-PyTorch ``selective_scan_fn``.
 
     Args:
@@ -164,16 +196,15 @@ def selective_scan(u: Tensor,
         delta_bias (Tensor, optional): ``(dim,)`` added to ``delta``.
         delta_softplus (bool): Apply softplus to ``delta`` (after the bias).
         return_last_state (bool): Also return the final state.
-        chunk_size (int): Chunk length of the parallel scan. Defaults to 64.
+        chunk_size (int, optional): Chunk length. Defaults to None: about
+            ``sqrt(seqlen)``, which minimises the number of loop steps.
 
     Returns:
         Tensor | tuple[Tensor, Tensor]: ``y`` of shape ``(batch, dim,
         seqlen)`` in ``u``'s dtype, and with ``return_last_state`` the final
         state ``(batch, dim, d_state)`` (float32 or float64).
     """
-    if not isinstance(chunk_size, int) or chunk_size < 1:
-        raise ValueError(
-            f'chunk_size must be a positive int, got {chunk_size!r}')
+    _auto_chunk(1, chunk_size)  # validate
     out_dtype = u.dtype
     uu, delta, A, B, C = _prepare(u, delta, A, B, C, delta_bias,
                                   delta_softplus)
@@ -182,17 +213,18 @@ def selective_scan(u: Tensor,
     return (out, last) if return_last_state else out
 
 
-def selective_scan_naive(u: Tensor,
-                         delta: Tensor,
-                         A: Tensor,
-                         B: Tensor,
-                         C: Tensor,
-                         D: Optional[Tensor] = None,
-                         z: Optional[Tensor] = None,
-                         delta_bias: Optional[Tensor] = None,
-                         delta_softplus: bool = False,
-                         return_last_state: bool = False
-                         ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
+def selective_scan_naive(
+        u: Tensor,
+        delta: Tensor,
+        A: Tensor,
+        B: Tensor,
+        C: Tensor,
+        D: Optional[Tensor] = None,
+        z: Optional[Tensor] = None,
+        delta_bias: Optional[Tensor] = None,
+        delta_softplus: bool = False,
+        return_last_state: bool = False
+) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Sequential selective scan: one step per time index (slow reference).
 
     Same arguments and returns as :func:`selective_scan` (without
@@ -203,13 +235,14 @@ def selective_scan_naive(u: Tensor,
                                   delta_softplus)
     b, seqlen, d = uu.shape
     h = uu.new_zeros(b, d, A.shape[1])
+    u_t, dt_t = uu.unbind(1), delta.unbind(1)
+    B_t = B.expand(b, seqlen, -1, -1).unbind(1)
+    C_t = C.expand(b, seqlen, -1, -1).unbind(1)
     ys = []
     for t in range(seqlen):
-        tb = 0 if B.shape[1] == 1 else t
-        tc = 0 if C.shape[1] == 1 else t
-        h = torch.exp(delta[:, t, :, None] * A) * h + (
-            delta[:, t] * uu[:, t])[..., None] * B[:, tb]
-        ys.append((h * C[:, tc]).sum(-1))
+        h = torch.exp(dt_t[t][..., None] *
+                      A) * h + (dt_t[t] * u_t[t])[..., None] * B_t[t]
+        ys.append((h * C_t[t]).sum(-1))
     y = torch.stack(ys, dim=1)
     out = _finish(y, uu, D, z, out_dtype)
     return (out, h) if return_last_state else out

@@ -6,7 +6,7 @@ Structured State Space Duality (Dao & Gu, 2024, arXiv:2405.21060). Each head
 ``h`` has a scalar decay ``A[h]``; heads are split into ``ngroups`` groups
 sharing ``B`` and ``C``::
 
-    H_t = exp(dt_t A) H_{t-1} + dt_t x_t B_t^T          (H_t: headdim x d_state)
+    H_t = exp(dt_t A) H_{t-1} + dt_t x_t B_t^T     (H_t: headdim x d_state)
     y_t = H_t C_t + D x_t
 
 :func:`ssd_chunk_scan` is the chunked SSD algorithm: the sequence is cut into
@@ -221,12 +221,14 @@ def ssd_naive(
         state = xf.new_zeros(b, h, p, B.shape[-1])
     else:
         state = initial_states.to(cdtype)
+    x_t, dt_t = xf.unbind(1), dt.unbind(1)
+    B_t, C_t = Bh.unbind(1), Ch.unbind(1)
     ys = []
     for t in range(seqlen):
-        decay = torch.exp(dt[:, t] * A)[..., None, None]
-        state = decay * state + (dt[:, t, :, None] * xf[:, t])[
-            ..., None] * Bh[:, t, :, None, :]
-        ys.append((state * Ch[:, t, :, None, :]).sum(-1))
+        decay = torch.exp(dt_t[t] * A)[..., None, None]
+        state = decay * state + (dt_t[t][..., None] *
+                                 x_t[t])[..., None] * B_t[t][:, :, None, :]
+        ys.append((state * C_t[t][:, :, None, :]).sum(-1))
     y = torch.stack(ys, dim=1)
     out = _finish(y, xf, D, z, out_dtype)
     return (out, state) if return_final_states else out
