@@ -50,6 +50,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=int,
         help='sequence length T (defaults to the preset\'s / backbone\'s)')
     parser.add_argument(
+        '--num-layers',
+        type=int,
+        help='override the preset\'s depth (MACs and parameters are '
+        'affine in depth, so two shallow runs give the full-depth numbers '
+        'when tracing the full model is too slow)')
+    parser.add_argument(
         '--no-table', action='store_true', help='print totals only')
     args = parser.parse_args(argv)
     if (args.config is None) == (args.arch is None):
@@ -108,6 +114,8 @@ def build_model(args):
     arch = dict(MotionAGFormer.arch_settings[args.arch])
     if args.frames:
         arch['num_frames'] = args.frames
+    if args.num_layers:
+        arch['num_layers'] = args.num_layers
     ssm_cfg = dict(type=args.ssm_type)
     backbone = MotionAGFormer(
         arch=arch,
@@ -119,7 +127,8 @@ def build_model(args):
             in_channels=backbone.embed_dims,
             out_channels=3,
             embedding_size=512))
-    desc = f'MotionAGFormer-{args.arch} branches={backbone.branches}'
+    desc = (f'MotionAGFormer-{args.arch} ({arch["num_layers"]} layers) '
+            f'branches={backbone.branches}')
     return _Lifter(backbone, head), arch['num_frames'], desc
 
 

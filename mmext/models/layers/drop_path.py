@@ -1,6 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Stochastic depth (drop path)."""
-import torch
 from torch import Tensor, nn
 
 __all__ = ['DropPath']

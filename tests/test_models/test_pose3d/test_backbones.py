@@ -319,7 +319,7 @@ def test_official_checkpoint_loads_strictly_into_pose_lifter():
     x = torch.randn(2, 9, 17, 3)
     with torch.no_grad():
         expected = source_head(source_backbone(x))
-        got = lifter(x, mode='tensor')
+        got = lifter(x, None, mode='tensor')
     assert got.shape == (2, 9, 17, 3)
     torch.testing.assert_close(got, expected, rtol=0, atol=0)
 
