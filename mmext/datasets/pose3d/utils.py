@@ -64,7 +64,8 @@ def split_clips(vid_list: Sequence, n_frames: int,
     ``data_stride`` frames. Frames of a video after its last full clip are
     dropped. A video shorter than ``n_frames`` (no full clip) gives one clip
     resampled to ``n_frames`` (MotionBERT samples it randomly; here the
-    deterministic even resampling is used, so runs are reproducible).
+    deterministic even resampling is used, so runs are reproducible). As in
+    MotionBERT, a short video at the very end of the list gives no clip.
 
     Args:
         vid_list (Sequence): per-frame video id (MotionBERT: ``source``).

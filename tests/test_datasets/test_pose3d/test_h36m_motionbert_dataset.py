@@ -51,9 +51,12 @@ def demo(tmp_path_factory):
 
 
 def test_split_clips_hand_computed():
-    clips = split_clips(['a'] * 5 + ['b'] * 2, 3, 1)
+    clips = split_clips(['a'] * 5 + ['b'] * 2 + ['c'] * 3, 3, 1)
+    # short video 'b' is resampled: floor([0, 2/3, 4/3]) + 5
     assert [c.tolist() for c in clips] == [[0, 1, 2], [1, 2, 3], [2, 3, 4],
-                                           [5, 5, 6]]
+                                           [5, 5, 6], [7, 8, 9]]
+    # as in MotionBERT, a short LAST video is never emitted
+    assert len(split_clips(['a'] * 3 + ['b'] * 2, 3, 1)) == 1
     # stride 2 drops the tail frame 4 of video 'a'
     assert [c.tolist() for c in split_clips(['a'] * 5, 3, 2)] == [[0, 1, 2],
                                                                   [2, 3, 4]]
@@ -119,6 +122,8 @@ def test_decoding_a_perfect_prediction_gives_zero_error(demo):
     with open(out_dir / 'motion3d' / f'H36M-{T}' / 'test' / '00000003.pkl',
               'rb') as f:
         label = pickle.load(f)['data_label']  # normalised joint3d_image
+    # the model is trained on root-relative normalised targets
+    label = label - label[:, :1]
     s = ds[3]['data_samples']
     m = s.metainfo
     w, h = np.array([m['camera_param']['w']]), np.array([m['camera_param']
