@@ -9,7 +9,7 @@ names the file, the key, what was found and what was expected.
 import difflib
 import inspect
 import os.path as osp
-from typing import Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 from mmengine.config import Config, DictAction  # noqa: F401
 from mmengine.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOG_PROCESSORS,
@@ -68,40 +68,52 @@ def load_config(path: str,
     return cfg
 
 
-def _registry_for_path(path: str) -> Optional[Registry]:
-    """The registry a ``type`` at config ``path`` is looked up in."""
+_MODEL_PARTS = ('backbone', 'neck', 'head', 'loss', 'preprocessor',
+                'encoder', 'fusion')
+
+
+def _registry_for_path(path: str) -> Tuple[Optional[Registry], bool]:
+    """The registry a ``type`` at config ``path`` is looked up in, and
+    whether it must be found there (nested helpers such as a head's codec
+    live in other registries and are only checked when found)."""
     parts = path.replace(']', '').replace('[', '.').split('.')
-    top = parts[0]
-    last = [p for p in parts if not p.isdigit()][-1]
+    names = [p for p in parts if not p.isdigit()]
+    top, last = parts[0], names[-1]
     if top == 'model':
-        return MODELS
+        required = len(parts) == 1 or any(k in last for k in _MODEL_PARTS)
+        return MODELS, required
+    if 'pipeline' in names or top.endswith('_pipeline'):
+        # items of a pipeline list are transforms; deeper dicts (codecs,
+        # nested transforms) are checked only if found
+        direct = parts[-1].isdigit() and names[-1].endswith('pipeline')
+        return TRANSFORMS, direct
     if top.endswith('_dataloader'):
-        if 'pipeline' in parts:
-            return TRANSFORMS
         if last == 'sampler':
-            return DATA_SAMPLERS
+            return DATA_SAMPLERS, True
         if last in ('dataset', 'datasets'):
-            return DATASETS
-        return None
-    if top.endswith('_pipeline'):
-        return TRANSFORMS
-    if top in ('val_evaluator', 'test_evaluator'):
-        return METRICS
-    if top in ('default_hooks', 'custom_hooks'):
-        return HOOKS
-    if top == 'param_scheduler':
-        return PARAM_SCHEDULERS
+            return DATASETS, True
+        return None, False
+    table = {
+        'val_evaluator': (METRICS, True),
+        'test_evaluator': (METRICS, True),
+        'default_hooks': (HOOKS, True),
+        'custom_hooks': (HOOKS, True),
+        'param_scheduler': (PARAM_SCHEDULERS, True),
+        'log_processor': (LOG_PROCESSORS, True),
+    }
+    if top in table:
+        return table[top]
     if top == 'optim_wrapper':
-        return OPTIMIZERS if last == 'optimizer' else (
-            OPTIM_WRAPPERS if len(parts) == 1 else None)
+        if last == 'optimizer':
+            return OPTIMIZERS, True
+        return (OPTIM_WRAPPERS, True) if len(parts) == 1 else (None, False)
     if top == 'visualizer':
-        return VISBACKENDS if 'vis_backends' in parts else (
-            VISUALIZERS if len(parts) == 1 else None)
-    if top in ('train_cfg', 'val_cfg', 'test_cfg'):
-        return LOOPS if len(parts) == 1 else None
-    if top == 'log_processor':
-        return LOG_PROCESSORS
-    return None
+        if 'vis_backends' in names:
+            return VISBACKENDS, True
+        return (VISUALIZERS, True) if len(parts) == 1 else (None, False)
+    if top in ('train_cfg', 'val_cfg', 'test_cfg') and len(parts) == 1:
+        return LOOPS, True
+    return None, False
 
 
 def _walk(node, path: str):
@@ -191,7 +203,7 @@ def check_config(cfg: Config,
 
     scope = cfg.get('default_scope', 'mmengine') or 'mmengine'
     for path, node in _walk(cfg.to_dict(), ''):
-        registry = _registry_for_path(path)
+        registry, required = _registry_for_path(path)
         if registry is None:
             continue
         type_name = node['type']
@@ -201,10 +213,7 @@ def check_config(cfg: Config,
         except KeyError:
             reg, cls = None, None
         if cls is None:
-            if path.startswith('model') and path != 'model' and \
-                    not any(k in path.split('.')[-1] for k in
-                            ('backbone', 'neck', 'head', 'loss',
-                             'preprocessor', 'encoder', 'fusion')):
+            if not required:
                 continue  # e.g. a codec: lives in another registry
             with registry.switch_scope_and_registry(node_scope) as reg:
                 known = _known_names(reg)

@@ -1,0 +1,10 @@
+# MambaGCN: the MotionAGFormer-B recipe with the attention stream replaced by
+# a MambaGCN stream (spatial GCN over the 17-joint skeleton + bidirectional
+# Mamba along time), fused with the graph stream by adaptive fusion.
+_base_ = ['../motionagformer/motionagformer-b_243frm_1xb16-60e_h36m.py']
+model = dict(
+    backbone=dict(
+        branches='mamba_gcn',
+        ssm_cfg=dict(
+            ssm_type='mamba', d_state=16, expand=2,
+            directions=('forward', 'backward'))))
