@@ -1,1 +1,10 @@
 # Copyright (c) mmext contributors. All rights reserved.
+"""Hierarchical (fine/coarse), per-stream and fused action metrics."""
+import mmext  # noqa: F401  (mmaction2 packaging workarounds first)
+from .functional import f1_micro_macro, fine_to_coarse_scores, top_k_accuracy
+from .hierarchical_metric import HierarchicalActionMetric
+
+__all__ = [
+    'HierarchicalActionMetric', 'f1_micro_macro', 'fine_to_coarse_scores',
+    'top_k_accuracy'
+]
