@@ -1,0 +1,13 @@
+# Action recognition, MA-52 recipe: SGD, lr 0.001 held fixed, 30 epochs.
+# The lr is for the total batch in `auto_scale_lr.base_batch_size` (set by
+# the leaf config); `tools/train.py --auto-scale-lr` rescales it.
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=30, val_begin=1, val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.001, momentum=0.9, weight_decay=0.0005),
+    clip_grad=dict(max_norm=40, norm_type=2))
+param_scheduler = [
+    dict(type='ConstantLR', factor=1.0, by_epoch=True, begin=0, end=30)
+]
