@@ -6,5 +6,5 @@ model = dict(
     backbone=dict(
         branches='mamba_gcn',
         ssm_cfg=dict(
-            ssm_type='mamba', d_state=16, expand=2,
+            type='mamba', d_state=16, expand=2,
             directions=('forward', 'backward'))))

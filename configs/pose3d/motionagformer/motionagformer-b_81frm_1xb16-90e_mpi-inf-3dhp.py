@@ -1,0 +1,25 @@
+# MotionAGFormer-B on MPI-INF-3DHP (ground-truth 2D, P-STMO/MotionAGFormer
+# preprocessed data_{train,test}_3dhp.npz): 81 frames, 90 epochs.
+_base_ = [
+    '../../_base_/default_runtime.py', '../../_base_/models/motionagformer.py',
+    '../../_base_/datasets/mpi_inf_3dhp.py',
+    '../../_base_/schedules/pose3d_adamw_60e.py'
+]
+default_scope = 'mmpose'
+
+model = dict(
+    backbone=dict(
+        arch=dict(
+            _delete_=True,
+            num_layers=16,
+            embed_dims=128,
+            num_frames=81,
+            num_heads=8,
+            mlp_ratio=4.,
+            neighbour_num=2)),
+    head=dict(in_channels=128))
+
+train_cfg = dict(max_epochs=90)
+default_hooks = dict(
+    logger=dict(interval=50),
+    checkpoint=dict(save_best='MPJPE', rule='less', max_keep_ckpts=2))
