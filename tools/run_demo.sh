@@ -29,21 +29,50 @@ if [ ! -f "$DATA/motion3d/h36m_sh_conf_cam_source_final.pkl" ]; then
 fi
 
 CONFIGS=(
-    configs/pose3d/motionagformer/motionagformer-xs_27frm_1xb16-10e_h36m-demo.py
-    configs/pose3d/mambagcn/mambagcn-xs_27frm_1xb16-10e_h36m-demo.py
+    configs/pose3d/motionagformer/motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py
+    configs/pose3d/mambagcn/mambagcn-xs4l_27frm_1xb16-10e_h36m-demo.py
 )
+# The two models train side by side (one CPU thread each without CUDA);
+# their full logs go to work_dirs/<name>.train.log.
 WORK_DIRS=()
+PIDS=()
+port=${PORT:-29500}
+threads=$("$PYTHON" -c 'import torch; print(0 if torch.cuda.is_available() else 1)')
 for cfg in "${CONFIGS[@]}"; do
     name=$(basename "$cfg" .py)
     wd="work_dirs/$name"
     WORK_DIRS+=("$wd")
-    say "training $name ($GPUS process(es)) -> $wd"
-    PORT=${PORT:-29500} bash tools/dist_train.sh "$cfg" "$GPUS" \
-        --work-dir "$wd" --resume
+    mkdir -p "$wd"
+    say "training $name ($GPUS process(es)) -> $wd (log: $wd.train.log)"
+    if [ "$threads" = 1 ]; then export OMP_NUM_THREADS=1; fi
+    PORT=$port bash tools/dist_train.sh "$cfg" "$GPUS" --work-dir "$wd" \
+        --resume > "$wd.train.log" 2>&1 &
+    PIDS+=($!)
+    port=$((port + 1))
+done
+while kill -0 "${PIDS[@]}" 2>/dev/null; do
+    sleep 30
+    for wd in "${WORK_DIRS[@]}"; do
+        last=$(grep -ho 'Epoch(val) \[[0-9]*\].*MPJPE: [0-9.]*' "$wd.train.log" \
+               | tail -n 1 | sed 's/ *P-MPJPE.*//')
+        printf '  %-48s %s\n' "$(basename "$wd")" "${last:-(first epoch running)}"
+    done
+done
+for i in "${!PIDS[@]}"; do
+    if ! wait "${PIDS[$i]}"; then
+        tail -n 30 "${WORK_DIRS[$i]}.train.log"
+        echo "error: training failed, see ${WORK_DIRS[$i]}.train.log" >&2
+        exit 1
+    fi
+done
+for i in "${!CONFIGS[@]}"; do
+    wd=${WORK_DIRS[$i]}
     best=$(ls -t "$wd"/best_MPJPE_epoch_*.pth | head -n 1)
     say "testing the best checkpoint $best"
-    PORT=${PORT:-29500} bash tools/dist_test.sh "$cfg" "$best" "$GPUS" \
-        --work-dir "$wd"
+    PORT=$port bash tools/dist_test.sh "${CONFIGS[$i]}" "$best" "$GPUS" \
+        --work-dir "$wd" > "$wd.test.log" 2>&1 || {
+        tail -n 30 "$wd.test.log"; exit 1; }
+    grep -A 12 '3D pose errors' "$wd.test.log" | grep -v 'mmengine - INFO' || true
 done
 
 say "results (held-out subject S9 of the synthetic data; mm)"

@@ -56,7 +56,7 @@ def load_config(path: str,
         raise ConfigError(
             f'config file not found: {path} (expected a Python config, e.g. '
             'configs/pose3d/motionagformer/'
-            'motionagformer-xs_27frm_1xb16-5e_h36m-demo.py)')
+            'motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py)')
     try:
         cfg = Config.fromfile(path)
     except Exception as err:  # syntax errors, bad _base_ paths ...
