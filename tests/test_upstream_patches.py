@@ -12,7 +12,7 @@ import pytest
 import torch
 from conftest import ROOT, tool_env
 
-import mmext
+import mmext  # noqa: F401  (applies the patches under test)
 from mmext import upstream_patches
 
 

@@ -16,7 +16,7 @@ import sys
 from mmengine.config import DictAction
 
 import mmext  # noqa: F401  (applies the upstream patches first)
-from mmext.utils import ConfigError, load_config
+from mmext.utils import ConfigError, load_config, setup_run
 
 
 def parse_args(argv=None):
@@ -45,7 +45,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    import torch
     args = parse_args(argv)
     try:
         if not osp.isfile(args.checkpoint):
@@ -54,16 +53,7 @@ def main(argv=None):
     except ConfigError as err:
         sys.exit(f'error: {err}')
 
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        if dist_cfg.get('backend', 'nccl') == 'nccl':
-            dist_cfg['backend'] = 'gloo'
+    setup_run(cfg, args.config, args.work_dir, args.launcher)
     cfg.load_from = args.checkpoint
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -15,7 +15,7 @@ import sys
 import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import DictAction
 
-from mmext.utils import ConfigError, load_config
+from mmext.utils import ConfigError, load_config, setup_run
 
 
 def parse_args(argv=None):
@@ -60,16 +60,7 @@ def parse_args(argv=None):
 def merge_args(cfg, args):
     """Apply the command-line switches to the config."""
     import torch
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    cfg.launcher = args.launcher
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-        if dist_cfg.get('backend', 'nccl') == 'nccl':
-            dist_cfg['backend'] = 'gloo'  # no CUDA: CPU processes over gloo
+    setup_run(cfg, args.config, args.work_dir, args.launcher)
 
     if args.amp:
         if not torch.cuda.is_available():

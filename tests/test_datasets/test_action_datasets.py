@@ -134,6 +134,7 @@ def test_demo_motion_differs_by_class(demo):
     """Both streams carry the class: per-class joint motion differs."""
     with open(osp.join(demo['ntu60'], 'ntu60_2d.pkl'), 'rb') as f:
         annos = pickle.load(f)['annotations']
+
     # 'clapping' (A10) moves the wrists most, 'nod head/bow' (A35) the head
     def spread(label, joints):
         kp = [a['keypoint'][0] for a in annos if a['label'] == label]

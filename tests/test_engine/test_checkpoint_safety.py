@@ -1,7 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Crash-safe checkpoint writing and code-free checkpoint loading."""
 import os
-import pickle
 import signal
 import subprocess
 import sys

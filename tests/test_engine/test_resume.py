@@ -5,7 +5,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -62,8 +61,8 @@ def _finish(proc: subprocess.Popen, work_dir: Path) -> None:
 
 
 def _val_curve(work_dir: Path) -> dict:
-    """epoch (logged as 'step') -> toy/mse from every run's scalars.json (resume appends a
-    new timestamped folder)."""
+    """epoch (logged as 'step') -> toy/mse from every run's scalars.json
+    (a resumed run appends a new timestamped folder)."""
     curve = {}
     for scalars in sorted(work_dir.glob('*/vis_data/scalars.json')):
         for line in scalars.read_text().splitlines():

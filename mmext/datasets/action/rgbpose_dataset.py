@@ -2,7 +2,7 @@
 """Two-stream (RGB + skeleton) datasets with fine and coarse labels."""
 import os.path as osp
 import re
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import mmengine
 import numpy as np

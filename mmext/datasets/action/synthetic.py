@@ -24,7 +24,7 @@ of the real MA-52 skeletons.
 import os
 import os.path as osp
 import pickle
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np

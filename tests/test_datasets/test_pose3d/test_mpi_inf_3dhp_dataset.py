@@ -37,10 +37,10 @@ def test_train_clips_and_joint_order(demo):
     info = ds.get_data_info(0)
     raw = train['S1 Seq1'][0]['0']
     assert info['video'] == 'S1 Seq1 cam0'
-    np.testing.assert_allclose(info['keypoints'][:, 0], raw['data_2d'][:9,
-                                                                      14])
-    np.testing.assert_allclose(info['keypoints'][:, 10], raw['data_2d'][:9,
-                                                                       0])
+    np.testing.assert_allclose(info['keypoints'][:, 0],
+                               raw['data_2d'][:9, 14])
+    np.testing.assert_allclose(info['keypoints'][:, 10],
+                               raw['data_2d'][:9, 0])
     np.testing.assert_allclose(info['lifting_target'],
                                raw['data_3d'][:9, list(H36M_TO_3DHP)] / 1e3)
     assert info['camera_param']['w'] == 2048.

@@ -34,6 +34,7 @@ def mmaction_scope():
     with DefaultScope.overwrite_default_scope('mmaction'):
         yield
 
+
 # Tiny RGBPoseConv3D: RGB 1x3x8x32x32, pose 1x17x32x8x8.
 TINY_RGBPOSE = dict(
     type='RGBPoseConv3D',

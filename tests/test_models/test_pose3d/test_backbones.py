@@ -4,11 +4,19 @@ import copy
 
 import pytest
 import torch
+from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmext.models.layers import AxialAttention, AxialGCN
 from mmext.models.pose3d.backbones import (BRANCH_VARIANTS, MotionAGFormer,
                                            convert_official_state_dict)
+
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Build under mmpose's scope whatever scope earlier tests left set."""
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        yield
 
 
 def _has_ssm() -> bool:
