@@ -54,7 +54,7 @@ while kill -0 "${PIDS[@]}" 2>/dev/null; do
     sleep 30
     for wd in "${WORK_DIRS[@]}"; do
         last=$(grep -ho 'Epoch(val) \[[0-9]*\].*MPJPE: [0-9.]*' "$wd.train.log" \
-               | tail -n 1 | sed 's/ *P-MPJPE.*//')
+               | tail -n 1 | sed 's/ *P-MPJPE.*//' || true)
         printf '  %-48s %s\n' "$(basename "$wd")" "${last:-(first epoch running)}"
     done
 done

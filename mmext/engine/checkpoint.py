@@ -61,7 +61,10 @@ def _numpy_globals() -> List[object]:
 def allowed_checkpoint_globals() -> List[object]:
     """Every non-tensor global a checkpoint written by mmext may contain."""
     from mmengine.logging import HistoryBuffer
-    return [HistoryBuffer] + _numpy_globals()
+
+    # `bytes` rebuilds the raw buffers of pickled numpy arrays (protocol 2);
+    # calling it has no side effects.
+    return [HistoryBuffer, bytes] + _numpy_globals()
 
 
 _GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')

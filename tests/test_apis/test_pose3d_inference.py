@@ -116,6 +116,26 @@ def test_shorter_than_window(model):
     assert lift_sequence(model, kpts[:1], (W, H)).shape == (1, 17, 3)
 
 
+def test_units_match_mmpose_predict(model):
+    """output * 2.5d factor == PoseLifter.predict's metres (no flip)."""
+    from mmpose.structures import PoseDataSample
+    kpts = _kpts(T, seed=6)
+    factor = np.linspace(3, 5, T).astype(np.float32)
+    sample = PoseDataSample(
+        metainfo=dict(
+            camera_param=dict(w=W, h=H), factor=factor[:, None],
+            flip_indices=FLIP))
+    x = torch.from_numpy(normalize_keypoints_2d(kpts, (W, H)))[None]
+    model.test_cfg['flip_test'] = False
+    try:
+        with torch.no_grad():
+            ref = model.predict(x, [sample])[0].pred_instances.keypoints[0]
+    finally:
+        model.test_cfg['flip_test'] = True
+    out = lift_sequence(model, kpts, (W, H), flip=False)
+    _close(out * factor[:, None, None], ref)
+
+
 def test_flip_average_equals_manual(model):
     kpts = _kpts(T, seed=2)
     x = normalize_keypoints_2d(kpts, (W, H))

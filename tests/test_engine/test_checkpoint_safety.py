@@ -142,3 +142,23 @@ def test_kill_inside_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
     last = (tmp_path / 'last_checkpoint').read_text().strip()
     assert Path(last).name == 'epoch_2.pth'
     assert safe_load(last)['meta']['epoch'] == 2
+
+
+def test_numpy_metadata_loads(tmp_path):
+    """Runner checkpoints carry dataset_meta with numpy arrays (mmpose's
+    keypoint colours, sigmas ...) and numpy scalars in the message hub."""
+    import numpy as np
+    meta = dict(dataset_meta=dict(
+        colors=np.array([[255, 128, 0]], dtype=np.uint8),
+        sigmas=np.linspace(0, 1, 5, dtype=np.float32),
+        empty=np.zeros((0, 3)), flip=[1, 0]),
+        best=np.float64(37.5), epoch=np.int64(3))
+    torch.save({'meta': meta, 'state_dict': {'w': torch.ones(2)}},
+               tmp_path / 'ckpt.pth')
+    got = safe_load(tmp_path / 'ckpt.pth')['meta']
+    np.testing.assert_array_equal(got['dataset_meta']['colors'],
+                                  meta['dataset_meta']['colors'])
+    np.testing.assert_array_equal(got['dataset_meta']['sigmas'],
+                                  meta['dataset_meta']['sigmas'])
+    assert got['dataset_meta']['empty'].shape == (0, 3)
+    assert got['best'] == 37.5 and got['epoch'] == 3

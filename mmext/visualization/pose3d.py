@@ -1,0 +1,194 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Render 3D skeleton sequences (Human3.6M 17 joints) with matplotlib."""
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+
+__all__ = [
+    'H36M_BONES', 'H36M_LEFT_JOINTS', 'H36M_RIGHT_JOINTS',
+    'render_skeleton_3d', 'strip_frame_indices'
+]
+
+# (parent, child) pairs in Human3.6M joint order.
+H36M_BONES: Tuple[Tuple[int, int], ...] = ((0, 1), (1, 2), (2, 3), (0, 4),
+                                           (4, 5), (5, 6), (0, 7), (7, 8),
+                                           (8, 9), (9, 10), (8, 11), (11, 12),
+                                           (12, 13), (8, 14), (14, 15),
+                                           (15, 16))
+H36M_LEFT_JOINTS = (4, 5, 6, 11, 12, 13)
+H36M_RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
+_COLORS = dict(left='tab:blue', right='tab:red', center='0.2')
+
+
+def _bone_color(child: int) -> str:
+    if child in H36M_LEFT_JOINTS:
+        return _COLORS['left']
+    if child in H36M_RIGHT_JOINTS:
+        return _COLORS['right']
+    return _COLORS['center']
+
+
+def _check_poses(poses: np.ndarray, name: str) -> np.ndarray:
+    arr = np.asarray(poses, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[1:] != (17, 3) or arr.shape[0] < 1:
+        raise ValueError(f'{name}: expected 3D poses of shape (N, 17, 3) in '
+                         f'Human3.6M joint order, got {arr.shape}')
+    if not np.isfinite(arr).all():
+        raise ValueError(f'{name}: expected finite values, got NaN/inf')
+    return arr
+
+
+def _to_plot_axes(poses: np.ndarray) -> np.ndarray:
+    """Root-centre and map image-style (x right, y down, z depth) axes to
+    matplotlib's (X right, Y depth, Z up)."""
+    p = poses - poses[:, :1]
+    return np.stack([p[..., 0], p[..., 2], -p[..., 1]], axis=-1)
+
+
+def strip_frame_indices(num_frames: int, stride: int,
+                        max_panels: int) -> List[int]:
+    """Frames shown in a png strip: every ``stride``-th frame, thinned to at
+    most ``max_panels`` evenly spaced ones."""
+    frames = list(range(0, num_frames, stride))
+    if len(frames) > max_panels:
+        pick = np.linspace(0, len(frames) - 1, max_panels).round()
+        frames = [frames[int(i)] for i in pick]
+    return frames
+
+
+def render_skeleton_3d(pred: np.ndarray,
+                       gt: Optional[np.ndarray] = None,
+                       out_path: str = 'skeleton.png',
+                       fps: float = 25.,
+                       stride: int = 1,
+                       max_panels: int = 10,
+                       panel_px: int = 240,
+                       titles: Sequence[str] = ('prediction',
+                                                'ground truth')) -> str:
+    """Draw a 3D skeleton sequence to a png strip or an mp4 video.
+
+    Bones follow Human3.6M (left limbs blue, right limbs red). Each skeleton
+    is root-centred and drawn with fixed, equal axis limits over the whole
+    sequence, shared by prediction and ground truth (x right, depth into the
+    screen, -y up, as the MotionBERT image convention has y pointing down).
+    With ``gt`` (in the same units as ``pred``) the ground truth is drawn
+    with the same layout: below the prediction in a png, beside it in a
+    video.
+
+    Args:
+        pred (np.ndarray): (N, 17, 3) predicted poses.
+        gt (np.ndarray, optional): (N, 17, 3) ground truth (same N).
+        out_path (str): ``.png`` (a row of ``panel_px`` x ``panel_px``
+            panels, one per shown frame; image width = panels * panel_px)
+            or ``.mp4`` (``cv2.VideoWriter``, fourcc ``'mp4v'``).
+        fps (float): video frame rate.
+        stride (int): draw every ``stride``-th frame.
+        max_panels (int): at most this many (evenly spaced) frames in a png.
+        panel_px (int): size of one panel in pixels.
+        titles (Sequence[str]): titles of the prediction and gt panels.
+
+    Returns:
+        str: ``out_path``.
+    """
+    import matplotlib
+    matplotlib.use('Agg', force=False)
+    import matplotlib.pyplot as plt
+
+    pred = _check_poses(pred, 'pred')
+    seqs = [_to_plot_axes(pred)]
+    if gt is not None:
+        gt = _check_poses(gt, 'gt')
+        if gt.shape[0] != pred.shape[0]:
+            raise ValueError(f'gt: expected {pred.shape[0]} frames like '
+                             f'pred, got {gt.shape[0]}')
+        seqs.append(_to_plot_axes(gt))
+    if int(stride) < 1:
+        raise ValueError(f'stride: expected >= 1, got {stride}')
+    if max_panels < 1 or panel_px < 32 or fps <= 0:
+        raise ValueError('max_panels >= 1, panel_px >= 32 and fps > 0 '
+                         f'expected, got {max_panels}, {panel_px}, {fps}')
+    ext = osp.splitext(str(out_path))[1].lower()
+    if ext not in ('.png', '.mp4'):
+        raise ValueError(f'out_path: expected a .png or .mp4 file, got '
+                         f'{out_path}')
+    dirname = osp.dirname(osp.abspath(str(out_path)))
+    if not osp.isdir(dirname):
+        raise FileNotFoundError(f'out_path: directory {dirname} does not '
+                                'exist')
+    # one scale for prediction and gt, so that sizes compare
+    radius = [max(max(float(np.abs(s).max()) for s in seqs), 1e-6)] * 2
+    dpi = 100
+
+    def setup(ax, k):
+        r = radius[k]
+        ax.set_xlim(-r, r)
+        ax.set_ylim(-r, r)
+        ax.set_zlim(-r, r)
+        ax.set_box_aspect((1, 1, 1))
+        ax.view_init(elev=15., azim=-70.)
+        ax.set_xticklabels([])
+        ax.set_yticklabels([])
+        ax.set_zticklabels([])
+        ax.set_title(titles[k], fontsize=8)
+        return [
+            ax.plot([], [], [], color=_bone_color(c), lw=2)[0]
+            for _, c in H36M_BONES
+        ]
+
+    def draw(lines, pose):
+        for line, (a, b) in zip(lines, H36M_BONES):
+            line.set_data_3d(pose[[a, b], 0], pose[[a, b], 1], pose[[a, b],
+                                                                    2])
+
+    if ext == '.png':
+        frames = strip_frame_indices(len(pred), int(stride), max_panels)
+        rows, cols = len(seqs), len(frames)
+        fig = plt.figure(
+            figsize=(cols * panel_px / dpi, rows * panel_px / dpi), dpi=dpi)
+        try:
+            for r, seq in enumerate(seqs):
+                for c, t in enumerate(frames):
+                    ax = fig.add_subplot(
+                        rows, cols, r * cols + c + 1, projection='3d')
+                    lines = setup(ax, r)
+                    ax.set_title(f'{titles[r]} #{t}', fontsize=8)
+                    draw(lines, seq[t])
+            fig.subplots_adjust(0, 0, 1, 0.95, 0, 0)
+            fig.savefig(str(out_path), dpi=dpi)
+        finally:
+            plt.close(fig)
+        return str(out_path)
+
+    import cv2
+    fig = plt.figure(
+        figsize=(len(seqs) * panel_px / dpi, panel_px / dpi), dpi=dpi)
+    writer = None
+    try:
+        axes_lines = []
+        for k in range(len(seqs)):
+            ax = fig.add_subplot(1, len(seqs), k + 1, projection='3d')
+            axes_lines.append(setup(ax, k))
+        fig.subplots_adjust(0, 0, 1, 0.92, 0, 0)
+        for t in range(0, len(pred), int(stride)):
+            for lines, seq in zip(axes_lines, seqs):
+                draw(lines, seq[t])
+            fig.canvas.draw()
+            rgba = np.asarray(fig.canvas.buffer_rgba())
+            frame = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(
+                    str(out_path), cv2.VideoWriter_fourcc(*'mp4v'),
+                    float(fps), (width, height))
+                if not writer.isOpened():
+                    raise RuntimeError(
+                        f'out_path: cv2.VideoWriter cannot open {out_path} '
+                        "with fourcc 'mp4v' (OpenCV without an mp4 "
+                        'encoder?); render to .png instead')
+            writer.write(frame)
+    finally:
+        if writer is not None:
+            writer.release()
+        plt.close(fig)
+    return str(out_path)
