@@ -72,7 +72,9 @@ for i in "${!CONFIGS[@]}"; do
     PORT=$port bash tools/dist_test.sh "${CONFIGS[$i]}" "$best" "$GPUS" \
         --work-dir "$wd" > "$wd.test.log" 2>&1 || {
         tail -n 30 "$wd.test.log"; exit 1; }
-    grep -A 12 '3D pose errors' "$wd.test.log" | grep -v 'mmengine - INFO' || true
+    # the per-action table the metric logged
+    awk '/3D pose errors/ {on=1; next} on && /^[+|]/ {print; next} on {exit}' \
+        "$wd.test.log" || true
 done
 
 say "results (held-out subject S9 of the synthetic data; mm)"
