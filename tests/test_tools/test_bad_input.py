@@ -100,3 +100,19 @@ def test_resume_path_missing_cli(tmp_path):
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1] == (
         f'error: --resume: checkpoint not found: {tmp_path / "epoch_9.pth"}')
+
+
+def test_annotation_file_of_wrong_format(tmp_path):
+    from mmext.datasets.pose3d import H36MMotionBERTDataset
+    text = tmp_path / 'h36m.pkl'
+    text.write_text('this is not a pickle')
+    with pytest.raises(ValueError) as err:
+        H36MMotionBERTDataset(ann_file=str(text), seq_len=27)
+    assert _first_line(err).startswith(
+        f'h36m pickle {text}: not a readable pickle of the expected format')
+    wrong = tmp_path / 'list.pkl'
+    wrong.write_bytes(__import__('pickle').dumps([1, 2, 3]))
+    with pytest.raises(KeyError) as err:
+        H36MMotionBERTDataset(ann_file=str(wrong), seq_len=27)
+    assert f"h36m pickle {wrong}: missing split 'train' (found <class " \
+        "'list'>; expected {'train': ..., 'test': ...})" in str(err.value)

@@ -2,7 +2,6 @@
 """Human3.6M in MotionBERT/MotionAGFormer's preprocessed formats."""
 import glob
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -248,8 +247,7 @@ class H36MMotionBERTDataset(BaseLiftingClipDataset):
 
     @staticmethod
     def _read_clip(path: str) -> dict:
-        with open(path, 'rb') as f:
-            clip = pickle.load(f)
+        clip = load_pickle(path, 'h36m clip')
         if not isinstance(clip, dict):
             raise ValueError(f'h36m clip {path}: expected a dict with '
                              f"'data_input' and 'data_label', got "

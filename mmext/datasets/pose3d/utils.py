@@ -167,8 +167,14 @@ def load_pickle(path: str, what: str) -> object:
     """Load a pickle, raising ``FileNotFoundError`` that names ``what``."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'{what} {path}: file not found')
-    with open(path, 'rb') as f:
-        return pickle.load(f)
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f)
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            AttributeError, ImportError, IndexError) as err:
+        raise ValueError(f'{what} {path}: not a readable pickle of the '
+                         f'expected format ({type(err).__name__}: {err})'
+                         ) from None
 
 
 def check_array(arr, name: str, where: str, ndim: int,
