@@ -60,6 +60,8 @@ def applied() -> Dict[str, bool]:
 # ---------------------------------------------------------------------------
 _POST_IMPORT: Dict[str, List[Callable[[types.ModuleType], None]]] = {}
 _SYNTHETIC: Dict[str, Callable[[types.ModuleType], None]] = {}
+# modules replaced by a shim when they are missing OR fail to import
+_FALLBACK: Dict[str, Callable[[types.ModuleType], None]] = {}
 
 
 class _PostImportLoader(importlib.abc.Loader):
@@ -89,6 +91,27 @@ class _SyntheticLoader(importlib.abc.Loader):
         self._fill(module)
 
 
+class _FallbackLoader(importlib.abc.Loader):
+    """Executes the real module; if that raises, fills in the shim."""
+
+    def __init__(self, loader, fill):
+        self._loader = loader
+        self._fill = fill
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        try:
+            self._loader.exec_module(module)
+        except (ImportError, ValueError, AttributeError) as err:
+            keep = ('__name__', '__spec__', '__loader__', '__package__')
+            for key in [k for k in vars(module) if k not in keep]:
+                delattr(module, key)
+            module.__mmext_shim_reason__ = f'{type(err).__name__}: {err}'
+            self._fill(module)
+
+
 class _UpstreamFinder(importlib.abc.MetaPathFinder):
     """Runs callbacks after chosen modules import; supplies missing ones."""
 
@@ -99,6 +122,17 @@ class _UpstreamFinder(importlib.abc.MetaPathFinder):
                 spec.loader = _PostImportLoader(spec.loader,
                                                 _POST_IMPORT[fullname])
                 return spec
+        if fullname in _FALLBACK:
+            spec = self._find_real(fullname, path)
+            if spec is None or spec.loader is None:
+                is_pkg = any(
+                    name.startswith(fullname + '.') for name in _FALLBACK)
+                return importlib.machinery.ModuleSpec(
+                    fullname,
+                    _SyntheticLoader(_FALLBACK[fullname]),
+                    is_package=is_pkg)
+            spec.loader = _FallbackLoader(spec.loader, _FALLBACK[fullname])
+            return spec
         if fullname in _SYNTHETIC:
             if self._find_real(fullname, path) is None:
                 is_pkg = any(
@@ -165,6 +199,67 @@ def _mmaction_missing_drn():
 
     _SYNTHETIC['mmaction.models.localizers.drn'] = fill_pkg
     _SYNTHETIC['mmaction.models.localizers.drn.drn'] = fill_drn
+    _install_finder()
+
+
+@_patch(
+    'xtcocotools_numpy2',
+    upstream='jin-s13/xtcocoapi#45 (the PyPI wheel fails under numpy 2: '
+    '"numpy.dtype size changed"; no cp312 wheel; its source uses '
+    'np.NPY_OWNDATA, removed in numpy 2)',
+    summary='mmpose.datasets and mmpose.evaluation import xtcocotools at '
+    'import time, so on numpy-2 machines (the lent GPU machine) nothing of '
+    'mmpose\'s data side imports. When xtcocotools is missing or fails to '
+    'import, supply `xtcocotools.coco`/`.mask` from pycocotools (same API); '
+    'xtcocotools\' COCOeval (per-keypoint OKS sigmas) has no pycocotools '
+    'equivalent, so it raises a clear error instead of giving different '
+    'numbers. 3D pose lifting never uses either.')
+def _xtcocotools_numpy2():
+
+    def unavailable(name: str, why: str):
+
+        def __init__(self, *args, **kwargs):
+            raise ImportError(
+                f'xtcocotools.{name} is unavailable: the real xtcocotools '
+                f'does not import here ({why}); mmext supplies only the '
+                'pycocotools-compatible parts (jin-s13/xtcocoapi#45).')
+
+        return type(name, (), {'__init__': __init__})
+
+    def fill_pkg(module):
+        module.__path__ = []
+        module.__mmext_shim__ = True
+        module.__doc__ = 'mmext shim of xtcocotools (see upstream_patches).'
+
+    def _why(module):
+        parent = sys.modules.get('xtcocotools')
+        return getattr(parent, '__mmext_shim_reason__',
+                       getattr(module, '__mmext_shim_reason__',
+                               'not installed'))
+
+    def fill_coco(module):
+        try:
+            from pycocotools.coco import COCO
+        except ImportError:
+            COCO = unavailable('COCO', _why(module))
+        module.COCO = COCO
+
+    def fill_mask(module):
+        try:
+            from pycocotools import mask
+        except ImportError:
+            return
+        for name in ('encode', 'decode', 'area', 'toBbox', 'iou', 'merge',
+                     'frPyObjects'):
+            setattr(module, name, getattr(mask, name))
+
+    def fill_cocoeval(module):
+        module.COCOeval = unavailable('COCOeval', _why(module))
+
+    _FALLBACK['xtcocotools'] = fill_pkg
+    _FALLBACK['xtcocotools.coco'] = fill_coco
+    _FALLBACK['xtcocotools.mask'] = fill_mask
+    _FALLBACK['xtcocotools.cocoeval'] = fill_cocoeval
     _install_finder()
 
 

@@ -113,3 +113,62 @@ def test_dist_init_on_cpu_without_cuda():
     from mmengine.model.wrappers import MMDistributedDataParallel
     assert dist_utils._init_dist_pytorch._mmext_patched
     assert MMDistributedDataParallel.__init__._mmext_patched
+
+
+XTCOCO_CODE = """
+    import mmext
+    import mmpose.datasets, mmpose.evaluation
+    from xtcocotools.coco import COCO
+    from xtcocotools.cocoeval import COCOeval
+    import xtcocotools.mask as m
+    print('COCO from', COCO.__module__)
+    print('mask.iou from', m.iou.__module__)
+    try:
+        COCOeval()
+        print('COCOeval works')
+    except ImportError as e:
+        print('COCOeval:', e)
+"""
+
+
+def _fake_xtcocotools(root, init='', mask=''):
+    pkg = root / 'xtcocotools'
+    pkg.mkdir()
+    (pkg / '__init__.py').write_text(init)
+    (pkg / 'mask.py').write_text(mask)
+    (pkg / 'coco.py').write_text('from . import mask\nclass COCO: pass\n')
+    (pkg / 'cocoeval.py').write_text(
+        'from . import mask\nclass COCOeval: pass\n')
+
+
+def test_xtcocotools_compiled_mask_broken_under_numpy2(tmp_path):
+    """The real failure: xtcocotools' _mask, built for numpy 1, raises
+    "numpy.dtype size changed" under numpy 2. Only `mask` is replaced (by
+    pycocotools' identical API); xtcocotools' own Python code still runs."""
+    _fake_xtcocotools(tmp_path, mask=(
+        "raise ValueError('numpy.dtype size changed, may indicate binary "
+        "incompatibility. Expected 96 from C header, got 88 from "
+        "PyObject')\n"))
+    env = dict(PYTHONPATH=f'{tmp_path}:{ROOT}')
+    proc = _python(XTCOCO_CODE, **env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'COCO from xtcocotools.coco' in proc.stdout
+    assert 'mask.iou from pycocotools' in proc.stdout
+    assert 'COCOeval works' in proc.stdout
+    unpatched = _python(XTCOCO_CODE, MMEXT_NO_PATCHES=1, **env)
+    assert unpatched.returncode != 0
+    assert 'numpy.dtype size changed' in unpatched.stderr
+
+
+def test_xtcocotools_not_importable(tmp_path):
+    """No usable xtcocotools at all (e.g. no cp312 wheel): COCO and mask
+    come from pycocotools; COCOeval (OKS with per-keypoint sigmas) refuses
+    with a clear error instead of computing different numbers."""
+    _fake_xtcocotools(tmp_path, init="raise ImportError('no wheel')\n")
+    proc = _python(XTCOCO_CODE, PYTHONPATH=f'{tmp_path}:{ROOT}')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert 'COCO from pycocotools.coco' in proc.stdout
+    assert 'mask.iou from pycocotools' in proc.stdout
+    assert 'COCOeval: xtcocotools.COCOeval is unavailable' in proc.stdout
+    assert 'ImportError: no wheel' in proc.stdout
+    assert 'jin-s13/xtcocoapi#45' in proc.stdout
