@@ -107,9 +107,10 @@ def test_truncated_checkpoint_gives_clear_error(tmp_path):
         safe_load(tmp_path / 'missing.pth')
 
 
-def _toy_runner(work_dir, **hook):
+def _toy_runner(work_dir, resume=False, **hook):
     cfg = Config.fromfile(ROOT / 'tests/data/configs/toy_regression.py')
     cfg.work_dir = str(work_dir)
+    cfg.resume = resume
     cfg.experiment_name = f'toy_{work_dir.name}_{time.time_ns()}'
     cfg.train_cfg.max_epochs = 3
     cfg.default_hooks.checkpoint.update(hook)
@@ -162,3 +163,37 @@ def test_numpy_metadata_loads(tmp_path):
                                   meta['dataset_meta']['sigmas'])
     assert got['dataset_meta']['empty'].shape == (0, 3)
     assert got['best'] == 37.5 and got['epoch'] == 3
+
+
+def test_kill_after_best_save_resumes_without_orphans(tmp_path, monkeypatch):
+    """Killed after epoch 3's validation wrote best_*_epoch_3.pth but before
+    epoch_3.pth: the resumed run redoes epoch 3 and its validation, so no
+    best checkpoint is orphaned and the best record is the uninterrupted
+    one."""
+    full = _toy_runner(tmp_path / 'full')
+    full.train()
+    ref_best = full.message_hub.get_info('best_score')
+
+    runner = _toy_runner(tmp_path / 'killed')
+    original = runner.save_checkpoint
+
+    def save(out_dir, filename, *args, **kwargs):
+        if filename == 'epoch_3.pth':
+            assert list((tmp_path / 'killed').glob('best_*epoch_3.pth'))
+            raise KeyboardInterrupt('killed while saving')
+        return original(out_dir, filename, *args, **kwargs)
+
+    monkeypatch.setattr(runner, 'save_checkpoint', save)
+    with pytest.raises(KeyboardInterrupt):
+        runner.train()
+    assert (tmp_path / 'killed' / 'last_checkpoint').read_text().strip() \
+        .endswith('epoch_2.pth')
+    monkeypatch.undo()
+
+    resumed = _toy_runner(tmp_path / 'killed', resume=True)
+    resumed.train()
+    bests = sorted(p.name for p in (tmp_path / 'killed').glob('best_*.pth'))
+    assert bests == sorted(p.name
+                           for p in (tmp_path / 'full').glob('best_*.pth'))
+    assert len(bests) == 1
+    assert resumed.message_hub.get_info('best_score') == ref_best

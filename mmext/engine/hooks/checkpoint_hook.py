@@ -48,7 +48,55 @@ class SafeCheckpointHook(CheckpointHook):
     2. point ``last_checkpoint`` at it (atomically);
     3. only then delete the checkpoints that fell out of ``max_keep_ckpts``
        and the previous best checkpoint.
+
+    It also writes an epoch's checkpoint *after* that epoch's validation
+    (mmengine writes it before), so the checkpoint a run resumes from
+    already holds the validation's best-score / best-checkpoint record; a
+    run killed between the two redoes the epoch and its validation instead
+    of losing them (and leaving an orphaned ``best_*.pth`` behind).
     """
+
+    _pending_step = None
+
+    def _validates_after(self, runner, epoch: int) -> bool:
+        loop = runner.train_loop
+        try:
+            val_loop = runner.val_loop
+        except Exception:  # no val_dataloader / val_cfg configured
+            return False
+        return val_loop is not None and epoch >= loop.val_begin and (
+            epoch % loop.val_interval == 0 or epoch == loop.max_epochs)
+
+    def after_train_epoch(self, runner) -> None:
+        if not self.by_epoch:
+            return
+        if not (self.every_n_epochs(runner, self.interval, self.save_begin)
+                or (self.save_last and self.is_last_train_epoch(runner))):
+            return
+        step = runner.epoch + 1
+        if self._validates_after(runner, step):
+            self._pending_step = step  # saved by after_val_epoch
+        else:
+            runner.logger.info(f'Saving checkpoint at {step} epochs')
+            self._save_checkpoint(runner)
+
+    def _flush_pending(self, runner) -> None:
+        step, self._pending_step = self._pending_step, None
+        if step is not None:
+            runner.logger.info(f'Saving checkpoint at {step} epochs')
+            self._save_checkpoint_with_step(
+                runner, step, meta=dict(epoch=step, iter=runner.iter))
+
+    def after_val_epoch(self, runner, metrics) -> None:
+        super().after_val_epoch(runner, metrics)  # best checkpoint first
+        self._flush_pending(runner)
+
+    def before_train_epoch(self, runner) -> None:
+        self._flush_pending(runner)  # validation did not run after all
+
+    def after_train(self, runner) -> None:
+        self._flush_pending(runner)
+        super().after_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         # Same bookkeeping as mmengine's CheckpointHook, in a crash-safe order.
