@@ -28,7 +28,8 @@ Usage::
         [--actions Directions Eating ...] [--clip-len 27] [--seed 0] \
         [--formats motionbert clips mmpose 3dhp]
 
-This file is self-contained (numpy only) so that it runs without mmcv/mmpose.
+The MotionBERT clip splitting and screen normalisation are the ones the
+loaders use (``mmext.datasets.pose3d.utils``), so data and loader agree.
 """
 import argparse
 import os
@@ -38,6 +39,8 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from mmext.datasets.pose3d.utils import normalize_screen, split_clips
 
 # ---------------------------------------------------------------------------
 # Constants of the formats (see docs/pose3d/data.md for the sources)
@@ -339,56 +342,6 @@ def detect_2d(gt2d: np.ndarray, rng: np.random.Generator
     dist = np.linalg.norm(noise, axis=-1)
     conf = 0.98 * np.exp(-dist / 25.) + rng.normal(0, 0.02, dist.shape)
     return det, np.clip(conf, 0.05, 1.)[..., None]
-
-
-# ---------------------------------------------------------------------------
-# MotionBERT clip splitting (mirrors lib/utils/utils_data.py split_clips)
-# ---------------------------------------------------------------------------
-def _resample_even(ori_len: int, target_len: int) -> np.ndarray:
-    even = np.linspace(0, ori_len, num=target_len, endpoint=False)
-    return np.clip(np.floor(even), 0, ori_len - 1).astype(np.int64)
-
-
-def split_clips(vid_list: Sequence, n_frames: int, data_stride: int
-                ) -> List[np.ndarray]:
-    """Cut a per-frame video id list into clips of ``n_frames``.
-
-    A new clip starts every ``data_stride`` frames inside each video; a
-    video shorter than ``n_frames`` gives one clip resampled to ``n_frames``
-    (evenly, deterministic), the tail of a longer video is dropped.
-    """
-    result, st, i, saved = [], 0, 0, set()
-    n = len(vid_list)
-    while i < n:
-        i += 1
-        if i - st == n_frames:
-            result.append(np.arange(st, i))
-            saved.add(vid_list[i - 1])
-            st = st + data_stride
-        if i == n:
-            break
-        if vid_list[i] != vid_list[i - 1]:
-            if vid_list[i - 1] not in saved:
-                result.append(_resample_even(i - st, n_frames) + st)
-                saved.add(vid_list[i - 1])
-            st = i
-    return result
-
-
-def normalize_screen(x: np.ndarray, w: np.ndarray, h: np.ndarray
-                     ) -> np.ndarray:
-    """MotionBERT normalisation: ``x / w * 2 - [1, h / w]``; z: ``z / w * 2``.
-
-    ``w``/``h`` are per-frame (N,) arrays.
-    """
-    out = np.array(x, dtype=np.float32, copy=True)
-    w = np.asarray(w, np.float32)[:, None]
-    h = np.asarray(h, np.float32)[:, None]
-    out[..., 0] = out[..., 0] / w * 2 - 1
-    out[..., 1] = out[..., 1] / w * 2 - h / w
-    if out.shape[-1] > 2:
-        out[..., 2] = out[..., 2] / w * 2
-    return out
 
 
 # ---------------------------------------------------------------------------
