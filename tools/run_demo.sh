@@ -10,9 +10,24 @@
 #      and curves are.
 # Re-running resumes/reuses what exists (train.py --resume).
 #   [GPUS=1] bash tools/run_demo.sh
+# Other research lines have their own demo, tools/demos/LINE.sh:
+#   bash tools/run_demo.sh LINE [args...]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+if [ $# -gt 0 ] && [ "$1" != pose3d ]; then
+    line=$1
+    shift
+    if [ ! -f "tools/demos/$line.sh" ]; then
+        lines=$(cd tools/demos && ls -- *.sh 2>/dev/null | sed 's/\.sh$//' | tr '\n' ' ' || true)
+        echo "error: no demo for research line '$line' (tools/demos/$line.sh);" \
+            "choose one of: pose3d (default) ${lines}" >&2
+        exit 2
+    fi
+    exec bash "tools/demos/$line.sh" "$@"
+elif [ $# -gt 0 ]; then
+    shift
+fi
 T0=$(date +%s)
 say() { printf '\n[demo %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
