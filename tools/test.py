@@ -16,7 +16,7 @@ import sys
 from mmengine.config import DictAction
 
 import mmext  # noqa: F401  (applies the upstream patches first)
-from mmext.utils import ConfigError, load_config, setup_run
+from mmext.utils import CleanExit, ConfigError, load_config, setup_run
 
 
 def parse_args(argv=None):
@@ -69,9 +69,10 @@ def main(argv=None):
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    metrics = runner.test()
+    with CleanExit() as guard:  # see tools/train.py
+        runner = guard.track(Runner.from_cfg(cfg) if 'runner_type' not in
+                             cfg else RUNNERS.build(cfg))
+        metrics = runner.test()
     if runner.rank == 0:
         print('Test metrics:')
         for key, value in metrics.items():

@@ -15,7 +15,7 @@ import sys
 import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import DictAction
 
-from mmext.utils import ConfigError, load_config, setup_run
+from mmext.utils import CleanExit, ConfigError, load_config, setup_run
 
 
 def parse_args(argv=None):
@@ -108,11 +108,14 @@ def main(argv=None):
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-    runner.train()
+    # CleanExit: barrier + destroy_process_group before the interpreter
+    # exits (a gloo run may otherwise abort at exit after succeeding)
+    with CleanExit() as guard:
+        if 'runner_type' not in cfg:
+            runner = guard.track(Runner.from_cfg(cfg))
+        else:
+            runner = guard.track(RUNNERS.build(cfg))
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -2,8 +2,6 @@
 """A two-process CPU run killed with SIGKILL mid-training and resumed must
 end exactly where an uninterrupted run with the same seed ends."""
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,6 +11,7 @@ import torch
 from conftest import ROOT, free_port, tool_env
 
 from mmext.engine import safe_load
+from mmext.testing.procs import kill_tree
 
 CONFIG = ROOT / 'tests/data/configs/toy_regression.py'
 # slow enough (~0.6 s an epoch) to be killed in the middle of training
@@ -26,33 +25,6 @@ def _start(work_dir: Path, *extra) -> subprocess.Popen:
     return subprocess.Popen(
         cmd, cwd=ROOT, env=tool_env(PORT=free_port()), stdout=log,
         stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def _descendants(pid: int) -> list:
-    """All live descendants of ``pid`` (torchrun starts its workers in new
-    sessions, so killing its process group is not enough)."""
-    children = {}
-    for stat in Path('/proc').glob('[0-9]*/stat'):
-        try:
-            fields = stat.read_text().rsplit(')', 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_tree(proc: subprocess.Popen) -> None:
-    for pid in [proc.pid] + _descendants(proc.pid):
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    proc.wait()
 
 
 def _finish(proc: subprocess.Popen, work_dir: Path) -> None:
@@ -90,7 +62,7 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail('no checkpoint appeared in time')
-    _kill_tree(proc)  # like a node failure: every process dies at once
+    kill_tree(proc)  # like a node failure: every process dies at once
     time.sleep(0.5)
     killed_at = last.read_text().strip()
     assert not (killed / 'epoch_6.pth').exists(), 'the kill came too late'
