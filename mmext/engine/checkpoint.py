@@ -19,6 +19,7 @@ import os.path as osp
 import pickle
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import List, Union
 
@@ -110,15 +111,43 @@ def safe_load(filename: Union[str, Path],
             f'(truncated or wrong format): {err}') from None
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows
+    (``/proc/self/status``, Linux >= 4.7); elsewhere it is swapped out and
+    back under a lock."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` atomically (temp file + rename)."""
+    """Write ``data`` to ``filepath`` atomically (temp file + rename).
+
+    The file gets the permissions a newly created file gets,
+    ``0o666 & ~umask`` (also when it replaces a file), not ``mkstemp``'s
+    private 0600, so collaborators on a shared file system can read the
+    checkpoints as the umask allows.
+    """
     filepath = str(filepath)
     dirname = osp.dirname(osp.abspath(filepath))
     os.makedirs(dirname, exist_ok=True)
+    mode = 0o666 & ~current_umask()
     fd, tmp = tempfile.mkstemp(
         prefix=f'.{osp.basename(filepath)}.', suffix='.tmp', dir=dirname)
     try:
         with os.fdopen(fd, 'wb') as f:
+            os.fchmod(f.fileno(), mode)
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

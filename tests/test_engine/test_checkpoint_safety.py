@@ -107,12 +107,12 @@ def test_truncated_checkpoint_gives_clear_error(tmp_path):
         safe_load(tmp_path / 'missing.pth')
 
 
-def _toy_runner(work_dir, resume=False, **hook):
+def _toy_runner(work_dir, resume=False, max_epochs=3, **hook):
     cfg = Config.fromfile(ROOT / 'tests/data/configs/toy_regression.py')
     cfg.work_dir = str(work_dir)
     cfg.resume = resume
     cfg.experiment_name = f'toy_{work_dir.name}_{time.time_ns()}'
-    cfg.train_cfg.max_epochs = 3
+    cfg.train_cfg.max_epochs = max_epochs
     cfg.default_hooks.checkpoint.update(hook)
     cfg.default_hooks.logger.interval = 100
     return Runner.from_cfg(cfg)
@@ -197,3 +197,98 @@ def test_kill_after_best_save_resumes_without_orphans(tmp_path, monkeypatch):
                            for p in (tmp_path / 'full').glob('best_*.pth'))
     assert len(bests) == 1
     assert resumed.message_hub.get_info('best_score') == ref_best
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o002, 0o077])
+def test_atomic_writes_honour_umask(tmp_path, umask):
+    """mkstemp creates 0600 files; a checkpoint must get the mode a plain
+    open() gives it: 0o666 & ~umask (0644 under the usual 022)."""
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    from mmext.engine import atomic_write_bytes
+    from mmext.engine.checkpoint import current_umask
+    old = os.umask(umask)
+    try:
+        assert current_umask() == umask
+        plain = tmp_path / 'plain'
+        plain.write_bytes(b'x')  # what the OS gives an ordinary new file
+        want = plain.stat().st_mode & 0o777
+        assert want == 0o666 & ~umask
+        atomic_write_bytes(b'epoch_1.pth', tmp_path / 'last_checkpoint')
+        # through mmengine's saver (patched file backend), a replace too
+        save_checkpoint({'w': torch.ones(2)}, str(tmp_path / 'epoch_1.pth'))
+        save_checkpoint({'w': torch.ones(3)}, str(tmp_path / 'epoch_1.pth'))
+    finally:
+        os.umask(old)
+    for name in ('last_checkpoint', 'epoch_1.pth'):
+        assert (tmp_path / name).stat().st_mode & 0o777 == want, name
+    assert not list(tmp_path.glob('.*.tmp'))
+
+
+KILLED_RUN = textwrap.dedent('''
+    import os, signal, sys
+    import mmext
+    import mmext.engine.hooks.checkpoint_hook as hook_module
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+    config, work_dir, point = sys.argv[1:]
+    cfg = Config.fromfile(config)
+    cfg.work_dir = work_dir
+    cfg.resume = True
+    cfg.train_cfg.max_epochs = 3
+    cfg.default_hooks.logger.interval = 100
+    runner = Runner.from_cfg(cfg)
+    save, write = runner.save_checkpoint, hook_module.atomic_write_bytes
+
+    def killing_save(out_dir, filename, *args, **kwargs):
+        if point == 'before_epoch_ckpt' and filename == 'epoch_3.pth':
+            os.kill(os.getpid(), signal.SIGKILL)
+        return save(out_dir, filename, *args, **kwargs)
+
+    def killing_write(data, path):
+        if point == 'before_last_checkpoint' and \\
+                data.decode().endswith('epoch_3.pth'):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return write(data, path)
+
+    runner.save_checkpoint = killing_save
+    hook_module.atomic_write_bytes = killing_write
+    runner.train()
+''')
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize('point',
+                         ['before_epoch_ckpt', 'before_last_checkpoint'])
+def test_sigkill_before_resume_point_keeps_its_best(tmp_path, point):
+    """A run resumed from epoch_2.pth validates epoch 3, writes a new best
+    and is SIGKILLed before epoch_3.pth or before last_checkpoint names it
+    (right after a resume, mmengine's hook does not re-save the last
+    checkpoint when the best improves, so nothing else covers this window).
+    The resume point (epoch_2.pth) names the previous best as ``best_ckpt``:
+    that file must still exist, and resuming again must end with exactly
+    one best checkpoint."""
+    work_dir = tmp_path / 'run'
+    _toy_runner(work_dir, max_epochs=2).train()
+    assert list(work_dir.glob('best_*_epoch_2.pth'))
+    script = tmp_path / 'killed_run.py'
+    script.write_text(KILLED_RUN)
+    proc = subprocess.run(
+        [sys.executable, str(script),
+         str(ROOT / 'tests/data/configs/toy_regression.py'), str(work_dir),
+         point], env=tool_env(), cwd=ROOT, capture_output=True, text=True,
+        timeout=240)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert list(work_dir.glob('best_*_epoch_3.pth')), 'no new best written'
+    last = (work_dir / 'last_checkpoint').read_text().strip()
+    assert Path(last).name == 'epoch_2.pth'
+    named_best = safe_load(last)['message_hub']['runtime_info']['best_ckpt']
+    assert Path(named_best).is_file(), \
+        f'the resume point names a deleted best checkpoint {named_best}'
+
+    resumed = _toy_runner(work_dir, resume=True)
+    resumed.train()
+    bests = list(work_dir.glob('best_*.pth'))
+    assert [p.name for p in bests] == \
+        [Path(resumed.message_hub.get_info('best_ckpt')).name]
+    assert bests[0].name.endswith('epoch_3.pth')

@@ -21,8 +21,12 @@ class _DeferredRemovals:
     def rmtree(self, path):
         self.pending.append(('rmtree', path))
 
-    def flush(self):
+    def flush(self, keep=()):
+        """Run the postponed removals, except of the paths in ``keep``."""
+        keep = {str(p) for p in keep}
         for op, path in self.pending:
+            if str(path) in keep:
+                continue
             if op == 'remove' and self._backend.isfile(path):
                 self._backend.remove(path)
             elif op == 'rmtree' and self._backend.isdir(path):
@@ -47,7 +51,10 @@ class SafeCheckpointHook(CheckpointHook):
        :class:`mmext.engine.checkpoint.AtomicLocalBackend`);
     2. point ``last_checkpoint`` at it (atomically);
     3. only then delete the checkpoints that fell out of ``max_keep_ckpts``
-       and the previous best checkpoint.
+       and the previous best checkpoint(s) (a best checkpoint replaced by a
+       validation stays on disk until the next regular checkpoint and
+       ``last_checkpoint`` are written, because the resume point's message
+       hub names it as ``best_ckpt`` until then).
 
     It also writes an epoch's checkpoint *after* that epoch's validation
     (mmengine writes it before), so the checkpoint a run resumes from
@@ -57,6 +64,7 @@ class SafeCheckpointHook(CheckpointHook):
     """
 
     _pending_step = None
+    _deferred = None  # removals of previous best checkpoints, postponed
 
     def _validates_after(self, runner, epoch: int) -> bool:
         loop = runner.train_loop
@@ -96,6 +104,7 @@ class SafeCheckpointHook(CheckpointHook):
 
     def after_train(self, runner) -> None:
         self._flush_pending(runner)
+        self._flush_removals()  # training is over: no resume point needs it
         super().after_train(runner)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
@@ -135,14 +144,25 @@ class SafeCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):
                 self.file_backend.rmtree(path)
+        self._flush_removals()
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
+        # The previous best is removed only after the next regular
+        # checkpoint and `last_checkpoint` exist (see
+        # `_save_checkpoint_with_step`): until then the resume point's
+        # message hub still names it as `best_ckpt`.
         backend = self.file_backend
-        deferred = _DeferredRemovals(backend)
-        self.file_backend = deferred
+        if self._deferred is None:
+            self._deferred = _DeferredRemovals(backend)
+        self.file_backend = self._deferred
         try:
             super()._save_best_checkpoint(runner, metrics)
-            if is_main_process():
-                deferred.flush()
         finally:
             self.file_backend = backend
+
+    def _flush_removals(self) -> None:
+        if self._deferred is not None and is_main_process():
+            # never the current best (a resumed run may re-create its name)
+            keep = [getattr(self, 'best_ckpt_path', None)] + list(
+                (getattr(self, 'best_ckpt_path_dict', None) or {}).values())
+            self._deferred.flush(keep=[p for p in keep if p])
