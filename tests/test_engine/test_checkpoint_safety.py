@@ -39,16 +39,21 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _wait_for(predicate, timeout=120):
+def _wait_for(predicate, timeout=600, proc=None):
+    """Poll until ``predicate`` holds; the generous timeout only guards
+    against a hang (a loaded CI machine can take minutes to import torch);
+    a dead ``proc`` ends the wait at once."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if predicate():
             return True
+        if proc is not None and proc.poll() is not None:
+            return predicate()
         time.sleep(0.002)
     return False
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(1500)
 @pytest.mark.parametrize('trial', range(3))
 def test_kill_during_save_never_breaks_last_checkpoint(tmp_path, trial):
     script = tmp_path / 'writer.py'
@@ -57,10 +62,11 @@ def test_kill_during_save_never_breaks_last_checkpoint(tmp_path, trial):
                             env=tool_env(), cwd=ROOT)
     try:
         # wait until a checkpoint exists and the next one is half-written
-        assert _wait_for(lambda: (tmp_path / 'last_checkpoint').exists())
+        assert _wait_for(lambda: (tmp_path / 'last_checkpoint').exists(),
+                         proc=proc), f'writer ended: {proc.poll()}'
         assert _wait_for(lambda: any(
-            _size(p) > 1 << 20 for p in tmp_path.glob('.epoch_*.tmp'))), \
-            'no write in flight seen'
+            _size(p) > 1 << 20 for p in tmp_path.glob('.epoch_*.tmp')),
+            proc=proc), 'no write in flight seen'
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
