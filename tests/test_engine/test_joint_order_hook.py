@@ -76,3 +76,17 @@ def test_3dhp_configs_wire_the_hook_and_the_orders():
     assert decoder.root_index == 14 and decoder.rootrel is False
     assert cfg.val_evaluator.joint_order == '3dhp'
     assert cfg.test_evaluator.joint_order == '3dhp'
+
+
+def test_inference_refuses_3dhp_order_checkpoints(tmp_path):
+    import torch
+
+    from mmext.apis.pose3d_inference import _load_state_dict
+    path = tmp_path / 'mpi.pth'
+    torch.save(dict(state_dict={'w': torch.zeros(1)},
+                    meta=dict(joint_order='3dhp')), path)
+    with pytest.raises(ValueError, match="joint_order'\\]='3dhp'"):
+        _load_state_dict(str(path))
+    torch.save(dict(state_dict={'w': torch.zeros(1)},
+                    meta=dict(joint_order='h36m')), path)
+    assert set(_load_state_dict(str(path))) == {'w'}

@@ -8,7 +8,8 @@
 # and AUC (0-150 mm, step 5) over the toolkit's 14 joints, MPJPE over all 17.
 # ``test_protocol='clips'`` scores whole consecutive clips instead (faster).
 # Like upstream, validation runs on the test set (3DHP has no other split),
-# so the "best" checkpoint is selected on test. See docs/pose3d/data.md. Leaf configs merge into the dataloaders, e.g.
+# so the "best" checkpoint is selected on test. See docs/pose3d/data.md.
+# Leaf configs merge into the dataloaders, e.g.
 #   train_dataloader = dict(dataset=dict(data_root='data/h36m_demo/'
 #                                        'mpi_inf_3dhp/', seq_len=27))
 dataset_type = 'MPIINF3DHPDataset'

@@ -74,15 +74,18 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
       with ``chunk_length=1, pad=(T - 1) // 2``): one window of ``seq_len``
       (odd) frames centred on each VALID frame, padded at the sequence ends
       by repeating the first / last frame; only the centre frame is scored
-      (its ``valid`` is 1, the rest 0). 2D is normalised by 2048 x 2048 (train, TS1-4) or
-    1920 x 1080 (TS5, TS6) in the codec; the 3D target is camera mm / 1000
-    with ``factor`` 1, which makes the ``MotionBERTLabel`` codec reproduce
-    MotionAGFormer's 3DHP normalisation (mm / w * 2, root-relative) and
-    decode predictions to metres.
+      (its ``valid`` is 1, the rest 0).
 
-    Each sample also holds ``valid`` (T,) (test: the npz's valid flags; train:
-    ones), ``action`` = ``video`` = sequence name (``'TS1'``, ``'S1 Seq1
-    cam0'``), ``frame_ids`` (T,) and ``target_img_path``.
+    2D is normalised by 2048 x 2048 (train, TS1-4) or 1920 x 1080 (TS5,
+    TS6) in the codec; the 3D target is camera mm / 1000 with ``factor`` 1,
+    which makes the ``MotionBERTLabel`` codec reproduce MotionAGFormer's 3DHP
+    normalisation (mm / w * 2, root-relative) and decode predictions to
+    metres.
+
+    Each sample also holds ``valid`` (T,) (test: the npz's valid flags, or
+    the centre only; train: ones), ``action`` = ``video`` = sequence name
+    (``'TS1'``, ``'S1 Seq1 cam0'``), ``frame_ids`` (T,) and
+    ``target_img_path``.
 
     Args:
         ann_file (str): the npz file.

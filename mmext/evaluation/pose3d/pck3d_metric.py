@@ -179,13 +179,15 @@ class PCK3DMetric(BaseMetric):
                    float(pck_3d(d[:, list(ids)],
                                 self.auc_thresholds).mean()) * 100]
                   for name, ids in self.groups]
+        seq_table = format_table(
+            ['sequence', 'frames', 'PCK', 'AUC', 'MPJPE'], rows)
+        group_table = format_table(['group (All)', 'joints', 'PCK', 'AUC'],
+                                   groups)
         print_log(
             f'MPI-INF-3DHP (valid frames): PCK@{self.threshold:g}mm and AUC '
             f'0-{self.auc_thresholds[-1]:g}mm over joints {self.pck_joints} '
-            f'({self.joint_order} order), MPJPE mm over all joints\n' +
-            format_table(['sequence', 'frames', 'PCK', 'AUC', 'MPJPE'], rows)
-            + '\n' + format_table(['group (All)', 'joints', 'PCK', 'AUC'],
-                                   groups),
+            f'({self.joint_order} order), MPJPE mm over all joints\n'
+            f'{seq_table}\n{group_table}',
             logger='current')
         return dict(PCK=overall[2], AUC=overall[3], MPJPE=overall[4])
 
