@@ -5,9 +5,8 @@ from copy import deepcopy
 from typing import Dict, List, Optional
 
 import numpy as np
-from mmpose.registry import DATASETS
-
 from mmengine.config import Config
+from mmpose.registry import DATASETS
 
 from .base_lifting_dataset import H36M_METAINFO_FILE, BaseLiftingClipDataset
 from .utils import (H36M_TO_3DHP, MPI3DHP_TEST_RESOLUTION,
@@ -30,10 +29,9 @@ def mpi3dhp_order_metainfo() -> dict:
     """
     info = deepcopy(Config.fromfile(H36M_METAINFO_FILE).dataset_info)
     info['dataset_name'] = 'mpi_inf_3dhp'
-    info['keypoint_info'] = {
-        H36M_TO_3DHP[i]: dict(kp, id=H36M_TO_3DHP[i])
-        for i, kp in info['keypoint_info'].items()
-    }
+    info['keypoint_info'] = dict(
+        sorted((H36M_TO_3DHP[i], dict(kp, id=H36M_TO_3DHP[i]))
+               for i, kp in info['keypoint_info'].items()))
     for key in ('joint_weights', 'sigmas'):
         vals = list(info[key])
         new = [0.] * len(vals)

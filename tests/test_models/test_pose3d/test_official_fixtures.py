@@ -87,11 +87,12 @@ def test_converted_official_checkpoint_reproduces_outputs(variant, tmp_path):
     with torch.no_grad():
         model.eval()
         torch.testing.assert_close(
-            model(x, mode='tensor'), expected['output'], rtol=0, atol=1e-5)
+            model(x, None, mode='tensor'), expected['output'], rtol=0,
+            atol=1e-5)
         # train mode: BatchNorm uses batch statistics (no dropout set)
         model.train()
         torch.testing.assert_close(
-            model(x, mode='tensor'), expected['output_train'], rtol=0,
+            model(x, None, mode='tensor'), expected['output_train'], rtol=0,
             atol=1e-5)
 
 
