@@ -74,6 +74,14 @@ def _load_state_dict(checkpoint: str) -> dict:
     ckpt = safe_load(checkpoint, map_location='cpu')
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         state_dict = ckpt['state_dict']
+        meta = ckpt.get('meta')
+        order = meta.get('joint_order') if isinstance(meta, dict) else None
+        if order not in (None, 'h36m'):
+            # inputs here are COCO keypoints converted to H36M order
+            raise ValueError(
+                f"checkpoint {checkpoint}: meta['joint_order']={order!r}, "
+                'but inference feeds H36M-order joints; predictions would '
+                'be silently wrong (use a Human3.6M-order checkpoint)')
     elif isinstance(ckpt, dict):
         state_dict = ckpt
     else:

@@ -151,23 +151,91 @@ def test_pck3d_hand_computed():
     gt = np.zeros((1, 5, 3))
     pred = gt.copy()
     pred[0, 1:, 0] = np.array([0., 100., 149., 151.]) / 1000.
-    m = PCK3DMetric(joint_indices=[1, 2, 3, 4])
+    m = PCK3DMetric(pck_joint_indices=[1, 2, 3, 4])
     res = run(m, [sample(pred, gt, video='TS1', valid=np.ones(1))])
     assert res['PCK'] == pytest.approx(75.)
     # AUC thresholds 0,5,...,150: error 0 passes 30 of 31 (strict <),
     # 100 passes t=105..150 (10), 149 passes t=150 (1), 151 none
     assert res['AUC'] == pytest.approx((30 + 10 + 1 + 0) / (4 * 31) * 100)
-    assert res['MPJPE'] == pytest.approx(100.)
+    # MPJPE over all 5 joints (root 0 included)
+    assert res['MPJPE'] == pytest.approx(400. / 5)
 
 
 def test_pck3d_uses_valid_frames_only():
     gt = np.zeros((2, 2, 3))
     pred = gt.copy()
     pred[1, 1, 0] = 1.0  # 1000 mm error on an invalid frame
-    res = run(PCK3DMetric(), [sample(pred, gt, video='TS2',
-                                     valid=np.array([1., 0.]))])
+    res = run(PCK3DMetric(pck_joint_indices=[1]),
+              [sample(pred, gt, video='TS2', valid=np.array([1., 0.]))])
     assert res['PCK'] == pytest.approx(100.)
     assert res['MPJPE'] == pytest.approx(0.)
     with pytest.raises(ValueError, match='no valid frames'):
-        run(PCK3DMetric(), [sample(pred, gt, video='TS2',
-                                   valid=np.zeros(2))])
+        run(PCK3DMetric(pck_joint_indices=[1]),
+            [sample(pred, gt, video='TS2', valid=np.zeros(2))])
+
+
+# The official toolkit's PCK joints (mpii_get_pck_auc_joint_groups.m),
+# written out by hand in both orders. 3DHP order: head_top 0, neck 1,
+# r_shoulder 2, r_elbow 3, r_wrist 4, l_shoulder 5, l_elbow 6, l_wrist 7,
+# r_hip 8, r_knee 9, r_ankle 10, l_hip 11, l_knee 12, l_ankle 13 (pelvis 14,
+# spine 15, head 16 left out). H36M order: pelvis 0, r_hip 1, r_knee 2,
+# r_ankle 3, l_hip 4, l_knee 5, l_ankle 6, spine 7, thorax 8, neck/nose 9,
+# head(top) 10, l_shoulder 11, l_elbow 12, l_wrist 13, r_shoulder 14,
+# r_elbow 15, r_wrist 16 (pelvis 0, spine 7, nose 9 left out).
+PCK_JOINTS_3DHP = list(range(14))
+PCK_JOINTS_H36M = [10, 8, 14, 11, 15, 12, 16, 13, 1, 4, 2, 5, 3, 6]
+NON_PCK_H36M = [0, 7, 9]
+
+
+def _seventeen_joint_case():
+    """PCK joints off by 102 mm, spine and head by 200 mm (H36M order)."""
+    rng = np.random.default_rng(0)
+    gt = rng.normal(size=(1, 17, 3)) * 0.3
+    gt -= gt[:, :1]
+    pred = gt.copy()
+    pred[0, PCK_JOINTS_H36M, 1] += 0.102
+    pred[0, [7, 9], 2] -= 0.2
+    return pred, gt
+
+
+def test_pck3d_official_joint_groups_h36m_order():
+    from mmext.evaluation.pose3d import pck_joint_groups
+    groups = dict(pck_joint_groups('h36m'))
+    assert groups == {'Head': (10, ), 'Neck': (8, ), 'Shou': (14, 11),
+                      'Elbow': (15, 12), 'Wrist': (16, 13), 'Hip': (1, 4),
+                      'Knee': (2, 5), 'Ankle': (3, 6)}
+    assert [i for g in groups.values() for i in g] == PCK_JOINTS_H36M
+    pred, gt = _seventeen_joint_case()
+    res = run(PCK3DMetric(), [sample(pred, gt, video='TS1')])
+    # 14 joints at 102 mm: all below 150 -> PCK 100 (over all 17 joints the
+    # spine and head, 200 mm off, would make it 15 / 17)
+    assert res['PCK'] == pytest.approx(100.)
+    # 102 mm passes the thresholds 105, ..., 150: 10 of 31
+    assert res['AUC'] == pytest.approx(10 / 31 * 100)
+    # MPJPE over all 17: 14 x 102 + root 0 + 2 x 200
+    assert res['MPJPE'] == pytest.approx((14 * 102 + 2 * 200) / 17)
+
+
+def test_pck3d_3dhp_joint_order():
+    """The same poses in 3DHP order (root 14) give the same numbers with
+    joint_order='3dhp'; read as H36M order they do not."""
+    from mmext.datasets.pose3d import H36M_TO_3DHP
+    from mmext.evaluation.pose3d import pck_joint_groups
+    assert sorted(i for _, g in pck_joint_groups('3dhp')
+                  for i in g) == PCK_JOINTS_3DHP
+    pred, gt = _seventeen_joint_case()
+    to_3dhp = np.argsort(H36M_TO_3DHP)  # 3DHP index -> H36M index
+    assert to_3dhp[14] == 0 and to_3dhp[15] == 7 and to_3dhp[16] == 9
+    p3, g3 = pred[:, to_3dhp], gt[:, to_3dhp]
+    g3 = g3 + np.array([0.5, -0.2, 3.])  # a global offset: root-relative
+    res = run(PCK3DMetric(joint_order='3dhp'), [sample(p3, g3, video='TS1')])
+    assert res['PCK'] == pytest.approx(100.)
+    assert res['AUC'] == pytest.approx(10 / 31 * 100)
+    assert res['MPJPE'] == pytest.approx((14 * 102 + 2 * 200) / 17)
+    wrong = run(PCK3DMetric(), [sample(p3, g3, video='TS1')])
+    assert wrong['MPJPE'] != pytest.approx(res['MPJPE'])
+    with pytest.raises(ValueError, match="joint_order='x' is not one of"):
+        PCK3DMetric(joint_order='x')
+    with pytest.raises(ValueError, match='more than 16 joints'):
+        run(PCK3DMetric(), [sample(np.zeros((1, 5, 3)), np.zeros((1, 5, 3)),
+                                   video='TS1')])

@@ -46,7 +46,8 @@ def test_converter_writes_a_strictly_loadable_checkpoint(tmp_path, capsys):
     src, dst = tmp_path / 'official.pth.tr', tmp_path / 'mmext.pth'
     torch.save(ckpt, src)
 
-    assert _load_tool().main([str(src), str(dst)]) == 0
+    assert _load_tool().main(
+        [str(src), str(dst), '--joint-order', 'h36m']) == 0
     assert f'wrote {len(ckpt["model"])} tensors' in capsys.readouterr().out
 
     out = torch.load(dst, map_location='cpu', weights_only=True)
@@ -78,7 +79,8 @@ def test_converter_refuses_foreign_keys(tmp_path, capsys):
     del ckpt['model']['module.norm.bias']
     src = tmp_path / 'bad.pth'
     torch.save(ckpt, src)
-    assert _load_tool().main([str(src), str(tmp_path / 'out.pth')]) == 1
+    assert _load_tool().main([str(src), str(tmp_path / 'out.pth'),
+                             '--joint-order', 'h36m']) == 1
     err = capsys.readouterr().err
     assert "unexpected keys ['backbone.layers.0.adapter.weight']" in err
     assert "missing keys ['backbone.norm.bias']" in err
@@ -88,7 +90,8 @@ def test_converter_refuses_foreign_keys(tmp_path, capsys):
 def test_converter_refuses_non_checkpoints(tmp_path, capsys):
     src = tmp_path / 'weird.pth'
     torch.save(dict(epoch=1, optimizer={}), src)
-    assert _load_tool().main([str(src), str(tmp_path / 'o.pth')]) == 1
+    assert _load_tool().main([str(src), str(tmp_path / 'o.pth'),
+                             '--joint-order', 'h36m']) == 1
     assert 'has no "model" entry' in capsys.readouterr().err
 
 

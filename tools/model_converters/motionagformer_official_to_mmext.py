@@ -4,7 +4,18 @@
 Usage::
 
     python tools/model_converters/motionagformer_official_to_mmext.py \
-        motionagformer-b-h36m.pth.tr motionagformer-b_mmext.pth
+        motionagformer-b-h36m.pth.tr motionagformer-b_mmext.pth \
+        --joint-order h36m
+
+``--joint-order`` is required: the checkpoint does not record what it was
+trained on. Upstream's Human3.6M weights use H36M's joint order (``h36m``);
+its MPI-INF-3DHP weights (``train_3dhp.py``) use 3DHP's 17-joint order
+(``3dhp``: head_top, neck, ..., pelvis = 14). The order is stored in the
+output's ``meta['joint_order']``; mmext's MPI-INF-3DHP configs refuse a
+checkpoint whose order differs from their data's (``JointOrderCheckHook``),
+and ``*_mpi-inf-3dhp-order.py`` evaluates 3DHP weights in their own order.
+``--num-frames`` (upstream config ``n_frames``) is required for checkpoints
+with MS-TCN in the graph stream, which hold no frame-sized parameter.
 
 The source is TaatiTeam/MotionAGFormer's ``torch.save`` output: a dict whose
 ``'model'`` entry is the (DataParallel, ``module.``-prefixed) state_dict. It
@@ -28,6 +39,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'mmpose PoseLifter state_dict (backbone.*, head.*).')
     parser.add_argument('src', help='official checkpoint (ckpt["model"])')
     parser.add_argument('dst', help='output path')
+    parser.add_argument(
+        '--joint-order', required=True, choices=('h36m', '3dhp'),
+        help='joint order of the data the checkpoint was trained on: h36m '
+        '(upstream Human3.6M weights) or 3dhp (upstream MPI-INF-3DHP '
+        'weights, trained by train_3dhp.py on 3DHP order)')
+    parser.add_argument(
+        '--num-frames', type=int, default=None,
+        help='clip length (upstream config n_frames); required for MS-TCN '
+        'checkpoints, checked against the checkpoint otherwise')
     return parser.parse_args(argv)
 
 
@@ -51,19 +71,26 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=sys.stderr)
         return 1
     try:
-        converted = convert_official_state_dict(state_dict)
-    except KeyError as err:
+        converted = convert_official_state_dict(
+            state_dict, num_frames=args.num_frames)
+        cfg = infer_official_config(state_dict, num_frames=args.num_frames)
+    except (KeyError, ValueError) as err:
         print(f'error: {args.src}: {err.args[0]}', file=sys.stderr)
         return 1
-    cfg = infer_official_config(state_dict)
     torch.save(
         dict(
             state_dict=converted,
-            meta=dict(converted_from=osp.basename(args.src), config=cfg)),
+            meta=dict(
+                converted_from=osp.basename(args.src),
+                config=cfg,
+                joint_order=args.joint_order)),
         args.dst)
     print(f'wrote {len(converted)} tensors to {args.dst}')
     print(f'backbone=dict(type="MotionAGFormer", **{cfg["backbone"]})')
     print(f'head=dict(type="MotionRegressionHead", **{cfg["head"]})')
+    print(f'joint order: {args.joint_order} (num_heads and neighbour_num '
+          'are not stored in a checkpoint: take them from its upstream '
+          'config)')
     return 0
 
 

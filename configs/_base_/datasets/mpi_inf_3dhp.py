@@ -1,8 +1,15 @@
 # MPI-INF-3DHP in P-STMO / MotionAGFormer's npz files
 # (``data_train_3dhp.npz``, ``data_test_3dhp.npz``), joints re-ordered to
-# Human3.6M's 17-joint order by ``MPIINF3DHPDataset``. Evaluation: PCK@150mm,
-# AUC (0-150 mm, step 5) and MPJPE over valid test frames.
-# See docs/pose3d/data.md. Leaf configs merge into the dataloaders, e.g.
+# Human3.6M's 17-joint order by ``MPIINF3DHPDataset`` (``joint_order='h36m'``;
+# upstream's own 3DHP weights need ``*_mpi-inf-3dhp-order.py``).
+# As upstream (MotionAGFormer configs/mpi/*.yaml, train_3dhp.py): training
+# clips every 9 frames; validation and test = the official protocol, one
+# window centred on every valid test frame, only the centre scored; PCK@150mm
+# and AUC (0-150 mm, step 5) over the toolkit's 14 joints, MPJPE over all 17.
+# ``test_protocol='clips'`` scores whole consecutive clips instead (faster).
+# Like upstream, validation runs on the test set (3DHP has no other split),
+# so the "best" checkpoint is selected on test. See docs/pose3d/data.md.
+# Leaf configs merge into the dataloaders, e.g.
 #   train_dataloader = dict(dataset=dict(data_root='data/h36m_demo/'
 #                                        'mpi_inf_3dhp/', seq_len=27))
 dataset_type = 'MPIINF3DHPDataset'
@@ -41,6 +48,7 @@ train_dataloader = dict(
         data_root=data_root,
         ann_file='data_train_3dhp.npz',
         seq_len=seq_len,
+        data_stride=9,
         pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=16,
@@ -53,10 +61,11 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='data_test_3dhp.npz',
         seq_len=seq_len,
+        test_protocol='center_frame',
         test_mode=True,
         pipeline=val_pipeline))
 test_dataloader = val_dataloader
 
 val_evaluator = dict(type='PCK3DMetric', threshold=150., auc_max=150.,
-                     auc_step=5.)
+                     auc_step=5., joint_order='h36m')
 test_evaluator = val_evaluator

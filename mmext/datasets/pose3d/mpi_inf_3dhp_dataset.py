@@ -1,14 +1,44 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""MPI-INF-3DHP in P-STMO/MotionAGFormer's npz format, as H36M-order joints."""
+"""MPI-INF-3DHP in P-STMO/MotionAGFormer's npz format."""
 import os.path as osp
+from copy import deepcopy
 from typing import Dict, List, Optional
 
 import numpy as np
+from mmengine.config import Config
 from mmpose.registry import DATASETS
 
-from .base_lifting_dataset import BaseLiftingClipDataset
+from .base_lifting_dataset import H36M_METAINFO_FILE, BaseLiftingClipDataset
 from .utils import (H36M_TO_3DHP, MPI3DHP_TEST_RESOLUTION,
                     MPI3DHP_TRAIN_RESOLUTION, check_array, partition_sequence)
+
+JOINT_ORDERS = ('h36m', '3dhp')
+TEST_PROTOCOLS = ('clips', 'center_frame')
+#: Step between training clip starts in MotionAGFormer's configs/mpi/*.yaml
+#: (``stride: 9`` for every model size).
+MPI3DHP_TRAIN_STRIDE = 9
+
+
+def mpi3dhp_order_metainfo() -> dict:
+    """mmpose's H36M keypoint meta with the joints in 3DHP's order.
+
+    Joint ``i`` of H36M becomes joint ``H36M_TO_3DHP[i]``; names, left/right
+    swaps, skeleton links (by name), weights and sigmas move with it, so
+    ``flip_indices`` swap 3DHP's left/right joints (2-4 <-> 5-7,
+    8-10 <-> 11-13).
+    """
+    info = deepcopy(Config.fromfile(H36M_METAINFO_FILE).dataset_info)
+    info['dataset_name'] = 'mpi_inf_3dhp'
+    info['keypoint_info'] = dict(
+        sorted((H36M_TO_3DHP[i], dict(kp, id=H36M_TO_3DHP[i]))
+               for i, kp in info['keypoint_info'].items()))
+    for key in ('joint_weights', 'sigmas'):
+        vals = list(info[key])
+        new = [0.] * len(vals)
+        for i, v in enumerate(vals):
+            new[H36M_TO_3DHP[i]] = v
+        info[key] = new
+    return info
 
 
 @DATASETS.register_module()
@@ -23,25 +53,46 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
       per camera);
     * test: ``{'TS1': {'data_2d', 'data_3d', 'valid': (F,)}, ..., 'TS6'}``.
 
-    Joints are in 3DHP's 17-joint order (root = 14) and are re-ordered to
-    H36M's order here, so H36M flip indices, codecs and models apply.
-    Clips follow MotionAGFormer's ``MPI3DHP.partition``: a clip starts every
-    ``data_stride`` frames, a clip running past the end is resampled from the
-    remaining frames. 2D is normalised by 2048 x 2048 (train, TS1-4) or
-    1920 x 1080 (TS5, TS6) in the codec; the 3D target is camera mm / 1000
-    with ``factor`` 1, which makes the ``MotionBERTLabel`` codec reproduce
-    MotionAGFormer's 3DHP normalisation (mm / w * 2, root-relative) and
-    decode predictions to metres.
+    Joints are in 3DHP's 17-joint order (root = 14). With ``joint_order=
+    'h36m'`` (default) they are re-ordered to H36M's order, so H36M flip
+    indices, codecs and models apply; ``joint_order='3dhp'`` keeps the
+    file's order (root 14; the keypoint meta is permuted to match), which is
+    what upstream's MPI-INF-3DHP weights were trained on (set the codecs'
+    ``root_index=14`` and ``PCK3DMetric(joint_order='3dhp')``).
 
-    Each sample also holds ``valid`` (T,) (test: the npz's valid flags; train:
-    ones), ``action`` = ``video`` = sequence name (``'TS1'``, ``'S1 Seq1
-    cam0'``), ``frame_ids`` (T,) and ``target_img_path``.
+    Training clips follow MotionAGFormer's ``MPI3DHP.partition``: a clip
+    starts every ``data_stride`` frames (default 9, upstream's
+    ``configs/mpi/*.yaml``), a clip running past the end is resampled from
+    the remaining frames. Test files offer two protocols:
+
+    * ``test_protocol='clips'``: consecutive clips (stride ``seq_len``), as
+      upstream's ``MPI3DHP(train=False)``; every frame is scored once.
+    * ``test_protocol='center_frame'``: the official evaluation of P-STMO /
+      MotionAGFormer's ``train_3dhp.py`` (``Fusion`` + ``ChunkedGenerator``
+      with ``chunk_length=1, pad=(T - 1) // 2``): one window of ``seq_len``
+      (odd) frames centred on each VALID frame, padded at the sequence ends
+      by repeating the first / last frame; only the centre frame is scored
+      (its ``valid`` is 1, the rest 0).
+
+    2D is normalised by 2048 x 2048 (train, TS1-4) or 1920 x 1080 (TS5,
+    TS6) in the codec; the 3D target is camera mm / 1000 with ``factor`` 1,
+    which makes the ``MotionBERTLabel`` codec reproduce MotionAGFormer's 3DHP
+    normalisation (mm / w * 2, root-relative) and decode predictions to
+    metres.
+
+    Each sample also holds ``valid`` (T,) (test: the npz's valid flags, or
+    the centre only; train: ones), ``action`` = ``video`` = sequence name
+    (``'TS1'``, ``'S1 Seq1 cam0'``), ``frame_ids`` (T,) and
+    ``target_img_path``.
 
     Args:
         ann_file (str): the npz file.
         seq_len (int): clip length T. Default: 243.
-        data_stride (int, optional): step between clip starts; default
-            ``seq_len // 3`` for a train file and ``seq_len`` for a test file.
+        data_stride (int, optional): step between clip starts; default 9
+            for a train file and ``seq_len`` for a test file (``'clips'``).
+        joint_order (str): ``'h36m'`` (default) or ``'3dhp'``.
+        test_protocol (str): ``'clips'`` (default) or ``'center_frame'``;
+            for test files only.
         **kwargs: :class:`BaseLiftingClipDataset` arguments.
     """
 
@@ -49,7 +100,25 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
                  ann_file: str = '',
                  seq_len: int = 243,
                  data_stride: Optional[int] = None,
+                 joint_order: str = 'h36m',
+                 test_protocol: str = 'clips',
                  **kwargs) -> None:
+        name = type(self).__name__
+        if joint_order not in JOINT_ORDERS:
+            raise ValueError(f'{name}: joint_order={joint_order!r} is not '
+                             f'one of {JOINT_ORDERS}')
+        if test_protocol not in TEST_PROTOCOLS:
+            raise ValueError(f'{name}: test_protocol={test_protocol!r} is '
+                             f'not one of {TEST_PROTOCOLS}')
+        if test_protocol == 'center_frame' and int(seq_len) % 2 == 0:
+            raise ValueError(
+                f"{name}: test_protocol='center_frame' needs an odd seq_len "
+                f'(a window of (seq_len - 1) // 2 frames on each side of the '
+                f'scored frame, as upstream), got {seq_len}')
+        if joint_order == '3dhp' and kwargs.get('metainfo') is None:
+            kwargs['metainfo'] = mpi3dhp_order_metainfo()
+        self.joint_order = joint_order
+        self.test_protocol = test_protocol
         if int(seq_len) < 1:
             raise ValueError(f'{type(self).__name__}: seq_len must be >= 1, '
                              f'got {seq_len}')
@@ -78,7 +147,8 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
             raise ValueError(f"{where}: 'data' must be a non-empty dict of "
                              'sequences')
         seqs = {}
-        to_h36m = list(H36M_TO_3DHP)
+        order = (list(H36M_TO_3DHP) if self.joint_order == 'h36m' else
+                 list(range(17)))
         for name, entry in data.items():
             if isinstance(entry, dict):  # test layout
                 self.is_test_file = True
@@ -114,26 +184,51 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
                         f'{sw}: data_2d has {len(d2)} frames, data_3d '
                         f'{len(d3)}, valid {len(valid)} (must be equal)')
                 seqs[key] = dict(
-                    data_2d=d2[:, to_h36m, :2].astype(np.float32),
-                    data_3d=d3[:, to_h36m].astype(np.float32),
+                    data_2d=d2[:, order, :2].astype(np.float32),
+                    data_3d=d3[:, order].astype(np.float32),
                     valid=valid.astype(np.float32), w=float(w), h=float(h))
         return seqs
 
     def load_data_list(self) -> List[dict]:
         self._seqs = self._read(self.ann_file)
         T = self.seq_len
+        if self.test_protocol == 'center_frame':
+            if not self.is_test_file:
+                raise ValueError(
+                    f"{type(self).__name__}: test_protocol='center_frame' "
+                    f'is for a test file ({{TS1: ...}}); {self.ann_file} is '
+                    'a train file')
+            return self._center_frame_records()
         stride = self.data_stride or (T if self.is_test_file else
-                                      max(T // 3, 1))
+                                      MPI3DHP_TRAIN_STRIDE)
         records = []
         for name, s in self._seqs.items():
             for ids in partition_sequence(len(s['data_3d']), T, stride):
                 records.append(dict(id=len(records), seq=name, frame_ids=ids))
         return records
 
+    def _center_frame_records(self) -> List[dict]:
+        """One window per valid frame, edge-padded, centre scored."""
+        pad = (self.seq_len - 1) // 2
+        offsets = np.arange(-pad, pad + 1)
+        records = []
+        for name, s in self._seqs.items():
+            n = len(s['data_3d'])
+            for f in np.flatnonzero(s['valid'] > 0):
+                records.append(dict(
+                    id=len(records), seq=name,
+                    frame_ids=np.clip(f + offsets, 0, n - 1),
+                    center=pad))
+        return records
+
     def materialize(self, rec: dict) -> dict:
         s = self._seqs[rec['seq']]
         ids = rec['frame_ids']
         target = s['data_3d'][ids] / 1000.
+        valid = s['valid'][ids]
+        if 'center' in rec:  # center_frame protocol: score the centre only
+            valid = np.zeros_like(valid)
+            valid[rec['center']] = 1.
         tag = rec['seq'].replace(' ', '-')
         return dict(
             id=rec['id'], category_id=1, num_keypoints=17,
@@ -143,7 +238,7 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
             lifting_target_visible=np.ones(target.shape[:2], np.float32),
             camera_param=dict(w=s['w'], h=s['h'], name=rec['seq']),
             factor=np.ones(len(ids), np.float32),
-            valid=s['valid'][ids], action=rec['seq'], video=rec['seq'],
+            valid=valid, action=rec['seq'], video=rec['seq'],
             source=rec['seq'], subject=rec['seq'].split(' ')[0],
             frame_ids=np.asarray(ids, np.int64),
             target_img_path=[

@@ -37,6 +37,47 @@ def train_pipeline(flip_prob):
 VAL_PIPELINE = [dict(type='GenerateTarget', encoder=VAL_CODEC),
                 dict(type='PackPoseInputs', meta_keys=META)]
 
+# Written out here, not imported from the loader: image sizes per camera as
+# in MotionBERT's lib/data/datareader_h36m.py.
+CAMERA_WH = {'54138969': (1000, 1002), '55011271': (1000, 1000),
+             '58860488': (1000, 1000), '60457274': (1000, 1002)}
+
+
+def reference_clips(sources, n_frames, stride):
+    """MotionBERT's clip cutting, re-derived independently of the loader:
+    per video (a run of equal ``source``), clips of ``n_frames`` start at
+    the video's first frame and every ``stride`` frames while they fit.
+    Only for videos of at least ``n_frames`` frames (the demo's case)."""
+    src = np.asarray(sources)
+    cuts = np.flatnonzero(src[1:] != src[:-1]) + 1
+    bounds = [0, *cuts.tolist(), len(src)]
+    clips = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        assert b - a >= n_frames
+        clips += [np.arange(st, st + n_frames)
+                  for st in range(a, b - n_frames + 1, stride)]
+    return clips
+
+
+def reference_normalized(raw_split, ids):
+    """MotionBERT's input / root-relative label of the frames ``ids``."""
+    wh = np.array([CAMERA_WH[str(c)] for c in raw_split['camera_name'][ids]],
+                  np.float64)
+    w, h = wh[:, :1], wh[:, 1:]
+    xy = raw_split['joint_2d'][ids]
+    inp = np.concatenate([
+        xy[..., :1] / w[:, None] * 2 - 1,
+        xy[..., 1:2] / w[:, None] * 2 - h[:, None] / w[:, None],
+        raw_split['confidence'][ids]
+    ], -1)
+    j3 = raw_split['joint3d_image'][ids]
+    lab = np.concatenate([
+        j3[..., :1] / w[:, None] * 2 - 1,
+        j3[..., 1:2] / w[:, None] * 2 - h[:, None] / w[:, None],
+        j3[..., 2:] / w[:, None] * 2
+    ], -1)
+    return inp, lab - lab[:, :1]
+
 
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
@@ -67,8 +108,15 @@ def test_pickle_mode_clips_and_sample(demo):
     ds = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, split='train')
     # 40 train videos of 20 frames, stride 3: (20 - 9) // 3 + 1 = 4 each
     assert len(ds) == 160 and ds.resolved_mode == 'pickle'
+    ref = reference_clips(raw['train']['source'], T, 3)
+    assert len(ref) == 160
+    for k in (0, 3, 4, 5, 159):
+        np.testing.assert_array_equal(ds.get_data_info(k)['frame_ids'],
+                                      ref[k])
+    # by hand: clip 5 = video 1 (frames 20-39), second clip -> 23..31
+    np.testing.assert_array_equal(ref[5], np.arange(23, 32))
     info = ds.get_data_info(5)
-    ids = split_clips(list(raw['train']['source']), T, 3)[5]
+    ids = np.arange(23, 32)
     np.testing.assert_array_equal(info['frame_ids'], ids)
     np.testing.assert_allclose(info['keypoints'],
                                raw['train']['joint_2d'][ids])
@@ -82,6 +130,12 @@ def test_pickle_mode_clips_and_sample(demo):
     assert info['action'] == 'Directions' and info['subject'] == 'S1'
     test = H36MMotionBERTDataset(ann_file=pkl, seq_len=T, test_mode=True)
     assert len(test) == 20 * 2  # 20 videos, stride 9 -> 2 clips each
+    tref = reference_clips(raw['test']['source'], T, T)
+    for k in range(len(test)):
+        np.testing.assert_array_equal(test.get_data_info(k)['frame_ids'],
+                                      tref[k])
+    # by hand: video 3 = frames 60-79, clips start at 60 and 69
+    np.testing.assert_array_equal(tref[7], np.arange(69, 78))
     tinfo = test.get_data_info(0)
     np.testing.assert_allclose(
         tinfo['factor'], raw['test']['2.5d_factor'][tinfo['frame_ids']])
@@ -145,28 +199,33 @@ def test_decoding_a_perfect_prediction_gives_zero_error(demo):
     assert metric.compute_metrics(metric.results)['MPJPE'] > 50.
 
 
-def test_train_pipeline_matches_precut_clips(demo):
-    out_dir, pkl, _ = demo
+def test_train_pipeline_matches_independent_clips(demo):
+    """Both loader modes against inputs / labels computed here from the raw
+    pickle (clip 7 = video 1, fourth clip: frames 29..37 by hand)."""
+    out_dir, pkl, raw = demo
     clip_dir = str(out_dir / 'motion3d' / f'H36M-{T}')
+    ids = np.arange(29, 38)
+    np.testing.assert_array_equal(
+        reference_clips(raw['train']['source'], T, 3)[7], ids)
+    exp_inp, exp_lab = reference_normalized(raw['train'], ids)
     for kwargs in (dict(ann_file=pkl), dict(ann_file=clip_dir)):
         ds = H36MMotionBERTDataset(seq_len=T, split='train',
                                    pipeline=train_pipeline(0.), **kwargs)
         assert len(ds) == 160
-        with open(os.path.join(clip_dir, 'train', '00000007.pkl'),
-                  'rb') as f:
-            clip = pickle.load(f)
         out = ds[7]
-        np.testing.assert_allclose(out['inputs'].numpy(), clip['data_input'],
+        np.testing.assert_allclose(out['inputs'].numpy(), exp_inp,
                                    atol=2e-6)
-        lab = clip['data_label']
         np.testing.assert_allclose(
             out['data_samples'].gt_instance_labels.lifting_target_label,
-            lab - lab[:, :1], atol=2e-6)
-    # flip: x negated, left/right swapped (MotionBERT flip_data)
+            exp_lab, atol=2e-6)
+    # flip: x negated, left/right swapped (MotionBERT flip_data), with the
+    # swap pairs written out (H36M: 1-3 <-> 4-6, 11-13 <-> 14-16)
     ds = H36MMotionBERTDataset(ann_file=clip_dir, seq_len=T, split='train',
                                pipeline=train_pipeline(1.))
     x = ds[7]['inputs'].numpy()
-    exp = clip['data_input'][:, list(H36M_FLIP_INDICES)].copy()
+    swap = [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13]
+    assert list(H36M_FLIP_INDICES) == swap
+    exp = exp_inp[:, swap].copy()
     exp[..., 0] *= -1
     np.testing.assert_allclose(x, exp, atol=2e-6)
 

@@ -74,9 +74,19 @@ def test_mpi_inf_3dhp_config(demo):
                                      'mpi_inf_3dhp.py'))
     root = str(demo / 'mpi_inf_3dhp')
     train, _ = _build(cfg, 'train', data_root=root, seq_len=T)
-    assert len(train) == 16 * 7
+    assert len(train) == 16 * 3  # upstream stride 9: starts 0, 9, 18
     val, s = _build(cfg, 'val', data_root=root, seq_len=T)
-    assert len(val) == 9 and 'valid' in s['data_samples'].metainfo
+    # official protocol: one window per valid test frame, centre scored
+    import numpy as np
+    test = np.load(demo / 'mpi_inf_3dhp' / 'data_test_3dhp.npz',
+                   allow_pickle=True)['data'].item()
+    assert len(val) == sum(int((v['valid'] > 0).sum())
+                           for v in test.values())
+    assert s['data_samples'].metainfo['valid'].tolist() == [0] * 4 + [1] + [
+        0] * 4
+    clips, _ = _build(cfg, 'val', data_root=root, seq_len=T,
+                      test_protocol='clips')
+    assert len(clips) == 9
 
 
 def test_pose_lifter_predictions_flow_into_pose3d_metric(demo):

@@ -715,3 +715,17 @@ def test_mamba_ssm_kernels_match_torch(kind):
         up = UpstreamMamba2(use_mem_eff_path=False, **kw).cuda()
         up.load_state_dict(ref.state_dict(), strict=True)
         torch.testing.assert_close(up(x), y_ref, atol=2e-3, rtol=2e-3)
+
+
+def test_multi_directional_ssm_refuses_foreign_arguments():
+    """``headdim`` belongs to Mamba-2: with ssm='mamba' it fails when the
+    module is built, naming the argument and the valid ones."""
+    from mmext.models.layers.ssm import MultiDirectionalSSM
+    with pytest.raises(ValueError, match=r"ssm='mamba' does not accept "
+                       r"\['headdim'\] \('headdim' is a Mamba-2 argument"):
+        MultiDirectionalSSM(8, ssm='mamba', headdim=4)
+    with pytest.raises(ValueError, match=r"does not accept \['ngroup'\]; "
+                       r"its arguments are \[.*'ngroups'"):
+        MultiDirectionalSSM(8, ssm='mamba2', headdim=4, ngroup=2)
+    m = MultiDirectionalSSM(8, ssm='mamba2', headdim=4, d_state=8)
+    assert m.mixers[0].headdim == 4

@@ -7,6 +7,7 @@ sequence in several orders and fuse the results, as in Vision Mamba
 (Zhu et al., 2024, bidirectional) and VMamba (Liu et al., 2024, four-way
 cross-scan over rows and columns).
 """
+import inspect
 from typing import Optional, Sequence, Tuple
 
 import torch
@@ -95,6 +96,15 @@ class MultiDirectionalSSM(nn.Module):
         if fusion not in FUSIONS:
             raise ValueError(f'fusion must be one of {FUSIONS}, '
                              f'got {fusion!r}')
+        params = inspect.signature(SSMS[ssm]).parameters
+        unknown = sorted(set(ssm_kwargs) - set(params))
+        if unknown:
+            valid = sorted(k for k in params if k not in ('self', 'd_model'))
+            hint = (" ('headdim' is a Mamba-2 argument: use ssm='mamba2')"
+                    if 'headdim' in unknown and ssm == 'mamba' else '')
+            raise ValueError(
+                f'ssm={ssm!r} does not accept {unknown}{hint}; its '
+                f'arguments are {valid}')
         self.d_model = d_model
         self.directions = directions
         self.ssm_type = ssm

@@ -564,15 +564,32 @@ def _strip_module_prefix(state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
     return dict(state_dict)
 
 
-def infer_official_config(state_dict: Dict[str, Tensor]) -> dict:
+def _read_num_frames(sd: Dict[str, Tensor]) -> Optional[int]:
+    """Frames ``T`` from the temporal GCN's BatchNorm, or None (MS-TCN)."""
+    for key in ('layers.0.graph_temporal.mixer.batch_norm.weight',
+                'layers.0.graph_temporal.batch_norm.weight'):
+        if key in sd:
+            return int(sd[key].shape[0])
+    return None
+
+
+def infer_official_config(state_dict: Dict[str, Tensor],
+                          num_frames: Optional[int] = None) -> dict:
     """Read an upstream MotionAGFormer state_dict's architecture.
 
     ``num_heads`` and ``neighbour_num`` hold no parameters and cannot be
-    read; they are reported as upstream's config values (8 and 2).
+    read; they are reported as upstream's config values (8 and 2). The
+    number of frames is read from the temporal GCN's BatchNorm; a checkpoint
+    with MS-TCN in the graph stream (``use_tcn=True``) holds no frame-sized
+    parameter, so ``num_frames`` must then be given (upstream's config
+    ``n_frames``).
 
     Args:
         state_dict (dict[str, Tensor]): Upstream ``ckpt['model']``, with or
             without the ``module.`` prefix.
+        num_frames (int, optional): Frames ``T`` of the model. Required when
+            the checkpoint does not determine it; checked against the
+            checkpoint when it does.
 
     Returns:
         dict: ``backbone`` (keyword arguments of :class:`MotionAGFormer`)
@@ -581,6 +598,8 @@ def infer_official_config(state_dict: Dict[str, Tensor]) -> dict:
 
     Raises:
         KeyError: If a key needed to read the architecture is missing.
+        ValueError: If ``num_frames`` is needed but not given, or disagrees
+            with the checkpoint.
     """
     sd = _strip_module_prefix(state_dict)
     required = ('joints_embed.weight', 'rep_logit.fc.weight', 'head.weight',
@@ -589,6 +608,11 @@ def infer_official_config(state_dict: Dict[str, Tensor]) -> dict:
     missing = [k for k in required if k not in sd]
     if missing:
         raise KeyError(f'not a MotionAGFormer state_dict: missing {missing}')
+    if num_frames is not None and (not isinstance(num_frames, int)
+                                   or isinstance(num_frames, bool)
+                                   or num_frames < 1):
+        raise ValueError(
+            f'num_frames must be a positive int, got {num_frames!r}')
     embed_dims, in_channels = sd['joints_embed.weight'].shape
     num_layers = 1 + max(
         int(k.split('.')[1]) for k in sd if k.startswith('layers.'))
@@ -598,17 +622,23 @@ def infer_official_config(state_dict: Dict[str, Tensor]) -> dict:
     use_tcn = any(
         k.startswith('layers.0.graph_temporal.') and '.branches.' in k
         for k in sd)
-    num_frames = None
-    for key in ('layers.0.graph_temporal.mixer.batch_norm.weight',
-                'layers.0.graph_temporal.batch_norm.weight'):
-        if key in sd:
-            num_frames = sd[key].shape[0]
+    read_frames = _read_num_frames(sd)
+    if read_frames is None and num_frames is None:
+        raise ValueError(
+            'num_frames is required: this checkpoint has MS-TCN in its '
+            'graph stream (use_tcn=True) and no frame-sized parameter, so '
+            'its clip length cannot be read; pass the n_frames of its '
+            'upstream config (converter: --num-frames)')
+    if read_frames is not None and num_frames is not None \
+            and read_frames != num_frames:
+        raise ValueError(
+            f'num_frames={num_frames} disagrees with the checkpoint, whose '
+            f'temporal GCN BatchNorm has {read_frames} frames')
     backbone = dict(
         arch=dict(
             num_layers=num_layers,
             embed_dims=embed_dims,
-            # MS-TCN has no frame-sized parameter; 243 is a placeholder.
-            num_frames=num_frames or 243,
+            num_frames=read_frames or num_frames,
             num_heads=8,
             mlp_ratio=hidden / dim,
             neighbour_num=2),
@@ -629,7 +659,8 @@ def infer_official_config(state_dict: Dict[str, Tensor]) -> dict:
 
 
 def convert_official_state_dict(
-        state_dict: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        state_dict: Dict[str, Tensor],
+        num_frames: Optional[int] = None) -> Dict[str, Tensor]:
     """Convert upstream ``ckpt['model']`` to an mmpose ``PoseLifter`` one.
 
     ``module.`` is stripped, ``rep_logit.fc.*`` becomes
@@ -640,6 +671,9 @@ def convert_official_state_dict(
 
     Args:
         state_dict (dict[str, Tensor]): Upstream state_dict.
+        num_frames (int, optional): Checked against the checkpoint when it
+            holds a frame-sized parameter; not needed otherwise (the keys
+            and shapes of an MS-TCN model do not depend on it).
 
     Returns:
         dict[str, Tensor]: Keys ``backbone.*``, ``head.pre_logits.fc.*``,
@@ -647,9 +681,12 @@ def convert_official_state_dict(
 
     Raises:
         KeyError: Naming the unexpected, missing or mis-shaped keys.
+        ValueError: If ``num_frames`` disagrees with the checkpoint.
     """
     sd = _strip_module_prefix(state_dict)
-    cfg = infer_official_config(sd)
+    if num_frames is None and _read_num_frames(sd) is None:
+        num_frames = 1  # any length: no parameter depends on it
+    cfg = infer_official_config(sd, num_frames=num_frames)
     converted = {}
     for key, value in sd.items():
         for old, new in _HEAD_KEY_MAP:
