@@ -2,6 +2,7 @@
 """Converters from BEAT (BVH + wav) and BEAT2 (SMPL-X npz + wav) to
 mmext's clip format."""
 import csv
+import warnings
 import glob
 import os
 import os.path as osp
@@ -15,7 +16,8 @@ from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
 from .skeleton import Skeleton
 
 __all__ = [
-    'BEAT_JOINTS', 'SMPLX_JOINTS', 'read_split_csv', 'convert_beat',
+    'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
+    'read_split_csv', 'convert_beat',
     'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2'
 ]
 
@@ -47,7 +49,52 @@ SMPLX_JOINTS = (
         for finger in ('index', 'middle', 'pinky', 'ring', 'thumb')
         for i in (1, 2, 3))
 
+#: SMPL-X's kinematic tree (``kintree_table[0]``): body 22, jaw and eyes
+#: on the head, then left- and right-hand fingers (index, middle, pinky,
+#: ring, thumb; 3 joints each) on the wrists.
+SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
+                 17, 18, 19, 15, 15, 15) + tuple(
+                     p for wrist in (20, 21) for f in range(5)
+                     for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
+                               26 + (wrist - 20) * 15 + 3 * f))
+
 _SPLITS = ('train', 'val', 'test')
+
+
+def _beat_parent_name(name: str) -> str:
+    fixed = {
+        'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',
+        'Spine3': 'Spine2', 'Neck': 'Spine3', 'Neck1': 'Neck',
+        'Head': 'Neck1', 'HeadEnd': 'Head'
+    }
+    if name in fixed:
+        return fixed[name]
+    side = name[0]
+    rest = name[1:]
+    chain = {
+        'Shoulder': 'Spine3', 'Arm': 'Shoulder', 'Arm1': 'Arm',
+        'Hand': 'Arm1', 'UpLeg': 'Hips', 'Leg': 'UpLeg', 'Foot': 'Leg',
+        'FootF': 'Foot', 'ToeBase': 'FootF', 'ToeBaseEnd': 'ToeBase'
+    }
+    if rest in chain:
+        p = chain[rest]
+        return p if p in ('Spine3', 'Hips') else side + p
+    # fingers: RHandM1..4, RHandR, RHandR1..4, RHandT1..4
+    finger, digit = rest[:5], rest[5:]
+    if digit == '' or (digit == '1' and finger[-1] in 'MT'):
+        return side + 'Hand'
+    if digit == '1':
+        return side + finger
+    return side + finger + str(int(digit) - 1)
+
+
+def beat_parents():
+    """Parents of :data:`BEAT_JOINTS` derived from the joint names (spine
+    chain, shoulder-arm-forearm-hand, finger chains on the hand, legs on
+    the hips). The converter keeps each BVH's own hierarchy; this is the
+    ``'beat'`` skeleton preset used by configs before data exists."""
+    names = list(BEAT_JOINTS)
+    return [-1] + [names.index(_beat_parent_name(n)) for n in names[1:]]
 
 
 def read_split_csv(path: str) -> Dict[str, str]:
@@ -144,6 +191,12 @@ def convert_beat(src: str, out: str, fps: float = 15.,
                 f'Missing: {missing[:10]}; unexpected: {extra[:10]}')
         if skeleton is None:
             skeleton = Skeleton(bvh.names, bvh.parents)
+            if expected_joints == BEAT_JOINTS and bvh.parents != \
+                    beat_parents():
+                warnings.warn(
+                    f'{path}: the BVH hierarchy differs from the \'beat\' '
+                    'skeleton preset; point the configs\' `skeleton` at '
+                    f'{osp.join(out, "skeleton.json")}')
         elif bvh.parents != skeleton.parents:
             raise ValueError(f'{path}: hierarchy differs from the first BVH')
         joints = resample(bvh.forward_kinematics(scale), bvh.fps, fps)

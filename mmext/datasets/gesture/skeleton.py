@@ -156,12 +156,28 @@ class Skeleton:
                    d.get('angle_limits'))
 
     @classmethod
+    def preset(cls, name: str) -> 'Skeleton':
+        """``'beat'`` (BEAT's 75 BVH joints) or ``'smplx'`` (SMPL-X's 55
+        joints), with default angle limits."""
+        from .converters import (BEAT_JOINTS, SMPLX_JOINTS, SMPLX_PARENTS,
+                                 beat_parents)
+        if name == 'beat':
+            return cls(BEAT_JOINTS, beat_parents())
+        if name == 'smplx':
+            return cls(SMPLX_JOINTS, SMPLX_PARENTS)
+        raise ValueError(f'unknown skeleton preset {name!r}; choose '
+                         "'beat', 'smplx' or a skeleton.json path")
+
+    @classmethod
     def load(cls, skeleton: Union[str, dict, 'Skeleton']) -> 'Skeleton':
-        """From a ``skeleton.json`` path, a dict or a Skeleton."""
+        """From a preset name, a ``skeleton.json`` path, a dict or a
+        Skeleton."""
         if isinstance(skeleton, Skeleton):
             return skeleton
         if isinstance(skeleton, dict):
             return cls.from_dict(skeleton)
+        if skeleton in ('beat', 'smplx'):
+            return cls.preset(skeleton)
         try:
             with open(skeleton) as f:
                 d = json.load(f)

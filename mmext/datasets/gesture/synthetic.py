@@ -20,7 +20,7 @@ from typing import Dict, List
 import numpy as np
 
 from .bvh import write_bvh
-from .converters import BEAT_JOINTS
+from .converters import BEAT_JOINTS, beat_parents
 
 __all__ = ['beat_hierarchy', 'synth_speech', 'synth_clip_motion',
            'generate_beat_demo']
@@ -29,37 +29,10 @@ BVH_FPS = 120
 SR = 16000
 
 
-def _parent_name(name: str) -> str:
-    fixed = {
-        'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',
-        'Spine3': 'Spine2', 'Neck': 'Spine3', 'Neck1': 'Neck',
-        'Head': 'Neck1', 'HeadEnd': 'Head'
-    }
-    if name in fixed:
-        return fixed[name]
-    side = name[0]
-    rest = name[1:]
-    chain = {
-        'Shoulder': 'Spine3', 'Arm': 'Shoulder', 'Arm1': 'Arm',
-        'Hand': 'Arm1', 'UpLeg': 'Hips', 'Leg': 'UpLeg', 'Foot': 'Leg',
-        'FootF': 'Foot', 'ToeBase': 'FootF', 'ToeBaseEnd': 'ToeBase'
-    }
-    if rest in chain:
-        p = chain[rest]
-        return p if p in ('Spine3', 'Hips') else side + p
-    # fingers: RHandM1..4, RHandR, RHandR1..4, RHandT1..4
-    finger, digit = rest[:5], rest[5:]
-    if digit == '' or (digit == '1' and finger[-1] in 'MT'):
-        return side + 'Hand'
-    if digit == '1':
-        return side + finger
-    return side + finger + str(int(digit) - 1)
-
-
 def beat_hierarchy():
     """Parents and rest offsets (cm, T-pose, y up) of BEAT's 75 joints."""
     names = list(BEAT_JOINTS)
-    parents = [-1] + [names.index(_parent_name(n)) for n in names[1:]]
+    parents = beat_parents()
     off = np.zeros((len(names), 3))
     fingers = {'T': (-3., 0., 3.), 'I': (-9., 0., 2.), 'M': (-9., 0., 0.5),
                'R': (-8.5, 0., -1.), 'P': (-8., 0., -2.5)}

@@ -6,20 +6,13 @@ import numpy as np
 import pytest
 from scipy.io import wavfile
 
-from mmext.datasets.gesture import (SMPLX_JOINTS, GestureDataset, Skeleton,
+from mmext.datasets.gesture import (SMPLX_JOINTS, SMPLX_PARENTS,
+                                    GestureDataset, Skeleton,
                                     cached_audio_features, convert_beat,
                                     convert_beat2, load_clip, read_bvh,
                                     resample, smplx_forward_kinematics,
                                     write_bvh)
 from mmext.datasets.gesture.synthetic import generate_beat_demo
-
-#: SMPL-X's kinematic tree (body 22, jaw, eyes, left then right fingers:
-#: index, middle, pinky, ring, thumb, 3 joints each).
-SMPLX_PARENTS = [-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14,
-                 16, 17, 18, 19, 15, 15, 15] + [
-                     p for wrist in (20, 21) for f in range(5)
-                     for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
-                               26 + (wrist - 20) * 15 + 3 * f)]
 
 
 def test_bvh_forward_kinematics_hand_computed(tmp_path):
@@ -74,7 +67,8 @@ def test_convert_beat_fk_resample_splits(beat_src, tmp_path):
     np.testing.assert_allclose(clip['joints'], fk[::4], atol=1e-5)
     assert clip['sr'] == 16000 and clip['speaker_id'] == 1
     sk = Skeleton.load(osp.join(out, 'skeleton.json'))
-    assert sk.parents == bvh.parents and len(sk.hand_indices) == 46
+    assert sk.parents == bvh.parents == Skeleton.load('beat').parents
+    assert len(sk.hand_indices) == 46
     assert 'RHand' not in sk.hand_joints and 'RHandT1' in sk.hand_joints
     # bone lengths are the BVH offsets (cm -> m), in every frame
     lengths = sk.bone_lengths(clip['joints'])
@@ -178,11 +172,11 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
     np.testing.assert_allclose(clip['joints'][-1],
                                rest[0] + trans[0] + rel @ rz.T, atol=1e-5)
     sk = Skeleton.load(osp.join(out, 'skeleton.json'))
-    assert sk.parents == SMPLX_PARENTS and len(sk.hand_indices) == 30
+    assert sk.parents == list(SMPLX_PARENTS) and len(sk.hand_indices) == 30
     # a bent elbow moves the wrist but keeps bone lengths
     poses2 = np.zeros((1, 165))
     poses2[0, 18 * 3 + 1] = 1.0
-    pos = smplx_forward_kinematics(rest, SMPLX_PARENTS, poses2,
+    pos = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses2,
                                    np.zeros((1, 3)))
     np.testing.assert_allclose(
         np.linalg.norm(pos[0, 20] - pos[0, 18]),
