@@ -7,3 +7,10 @@ __all__ = [
     'AtomicLocalBackend', 'UnsafeCheckpointError', 'atomic_write_bytes',
     'safe_load'
 ]
+from .gan_state import GANTrainState, get_gan_state, guarded_update  # noqa
+from .optim import SwitchableAmpOptimWrapper  # noqa: E402,F401
+
+__all__ += [
+    'GANTrainState', 'get_gan_state', 'guarded_update',
+    'SwitchableAmpOptimWrapper'
+]

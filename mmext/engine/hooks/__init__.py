@@ -1,8 +1,16 @@
 # Copyright (c) mmext contributors. All rights reserved.
+from .amp_warmup_hook import AMPWarmupHook
 from .checkpoint_hook import SafeCheckpointHook
+from .curriculum_hook import CurriculumHook
 from .epoch_seed_hook import EpochSeedHook
+from .gan_balance_hook import GANBalanceHook
+from .gan_guard_hook import GANGuardHook
+from .gan_log_hook import GANLogHook
+from .joint_order_hook import JointOrderCheckHook
+from .stateful import StatefulHook
 
-__all__ = ['SafeCheckpointHook', 'EpochSeedHook']
-from .joint_order_hook import JointOrderCheckHook  # noqa: E402
-
-__all__ += ['JointOrderCheckHook']
+__all__ = [
+    'AMPWarmupHook', 'CurriculumHook', 'EpochSeedHook', 'GANBalanceHook',
+    'GANGuardHook', 'GANLogHook', 'JointOrderCheckHook', 'SafeCheckpointHook',
+    'StatefulHook'
+]

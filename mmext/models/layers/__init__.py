@@ -6,3 +6,5 @@ from .graph import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
 from .tcn import *  # noqa: F401,F403
 from .ssm import *  # noqa
+from .cross_attention import *  # noqa: F401,F403,E402
+from .graph_attention import *  # noqa: F401,F403,E402

@@ -1,0 +1,18 @@
+# BEAT2 (SMPL-X) converted to mmext's clip format by
+#   python tools/dataset_converters/beat2.py BEAT2_SPEAKER_DIR data/beat2 \
+#       --smplx-model SMPLX_NEUTRAL_2020.npz --fps 30 \
+#       --split-csv BEAT2/train_test_split.csv
+# Joint positions by joint-only SMPL-X kinematics (55 joints, 30 fingers);
+# 64-frame windows (4 seed frames) at 30 fps (BEAT2's rate), stride 20.
+_base_ = ['./gesture_beat.py']
+data_root = 'data/beat2/'
+fps = 30
+window = 64
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, window=window, stride=20))
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, window=window, stride=window))
+test_dataloader = val_dataloader
+# FGD: configs/gesture/motion-ae_1xb64-50e_beat2.py
+val_evaluator = dict(skeleton='smplx', fps=fps)
+test_evaluator = val_evaluator

@@ -1,0 +1,34 @@
+# Demo (tools/demos/gesture.sh): the full model at reduced width, trained on
+# SYNTHETIC BEAT-format data (tools/misc/generate_gesture_demo.py) so that
+# it trains on a 2-core CPU in a few minutes. Changes from the users'
+# recipe, for speed only: widths 32/64, lr 1e-3, 20 epochs with the
+# curriculum compressed to warm-up 2 / end 10 epochs; AMP still turns on
+# at epoch 10 (bf16 autocast on CPU). Numbers say nothing about real BEAT.
+_base_ = ['./gesture-gan_gat-gcn-xattn_1xb32-100e_beat.py']
+demo_root = 'data/gesture_demo/beat/'
+model = dict(
+    generator=dict(embed_dims=32, gat_heads=2, temporal_heads=2,
+                   num_res_blocks=1),
+    discriminator=dict(embed_dims=64))
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(lr=1e-3)),
+    discriminator=dict(optimizer=dict(lr=1e-3)))
+train_dataloader = dict(
+    batch_size=16, num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=demo_root, stride=5))
+val_dataloader = dict(
+    num_workers=0, persistent_workers=False,
+    dataset=dict(data_root=demo_root))
+test_dataloader = val_dataloader
+train_cfg = dict(max_epochs=20, val_interval=10)
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
+         final=dict(detail=1.0, physics=2.0), warmup_epochs=2,
+         end_epoch=10),
+    dict(type='GANBalanceHook'),
+    dict(type='AMPWarmupHook', warmup_epochs=10),
+    dict(type='GANGuardHook'),
+    dict(type='GANLogHook', interval=5),
+]
+default_hooks = dict(logger=dict(interval=5))

@@ -1,0 +1,11 @@
+# Ablation: AMP from the first epoch (no warm-up).
+_base_ = ['./gesture-gan_gat-gcn-xattn_1xb32-100e_beat.py']
+custom_hooks = [
+    dict(type='EpochSeedHook'),
+    dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
+         final=dict(detail=1.0, physics=2.0)),
+    dict(type='GANBalanceHook'),
+    dict(type='AMPWarmupHook', warmup_epochs=0),
+    dict(type='GANGuardHook'),
+    dict(type='GANLogHook'),
+]

@@ -1,0 +1,169 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Speech audio -> gesture motion, BVH export and skeleton videos."""
+import os
+import os.path as osp
+import subprocess
+import tempfile
+from typing import Optional
+
+import numpy as np
+import torch
+
+from mmext.datasets.gesture.audio_features import audio_features
+from mmext.datasets.gesture.bvh import write_bvh
+from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
+from mmext.datasets.gesture.skeleton import Skeleton
+
+__all__ = [
+    'init_gesture_model', 'generate_motion', 'export_bvh', 'render_video'
+]
+
+
+def init_gesture_model(config: str, checkpoint: Optional[str] = None,
+                       device: str = 'cpu'):
+    """Build the config's model and load a checkpoint (weights only)."""
+    from mmengine.registry import DefaultScope
+
+    from mmext.engine.checkpoint import safe_load
+    from mmext.registry import MODELS
+    from mmext.utils import load_config
+    cfg = load_config(config, check_data=False)
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
+                                                      'mmext')):
+        model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        ckpt = safe_load(checkpoint)
+        model.load_state_dict(ckpt.get('state_dict', ckpt))
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+@torch.no_grad()
+def generate_motion(model, wave: np.ndarray, sr: int, fps: float,
+                    seed: np.ndarray, window: int,
+                    n_mels: int = 64) -> np.ndarray:
+    """Generate ``(T, J, 3)`` root-relative joint positions for a waveform.
+
+    The audio is cut into windows of ``window`` frames; the first window is
+    seeded with ``seed`` ``(S, J, 3)``, each later one with the last ``S``
+    generated frames (positions relative to the first root, as in
+    training).
+    """
+    if sr != SAMPLE_RATE:
+        raise ValueError(f'audio sample rate is {sr} Hz; the model expects '
+                         f'{SAMPLE_RATE} Hz')
+    total = int(np.floor(len(wave) / sr * fps))
+    s = seed.shape[0]
+    if total < window:
+        raise ValueError(f'audio of {len(wave) / sr:.2f} s gives {total} '
+                         f'frames; at least one window ({window} frames) is '
+                         'needed')
+    feats = audio_features(wave, sr, fps, total, n_mels)
+    device = next(model.parameters()).device
+    out = [np.asarray(seed, np.float32) - seed[:1, :1]]
+    start = 0
+    while start + window <= total:
+        cur_seed = np.concatenate(out)[-s:]
+        offset = cur_seed[:1, :1]
+        pred = model.generator(
+            torch.from_numpy(feats[start:start + window])[None].to(device),
+            torch.from_numpy(cur_seed - offset)[None].to(device))
+        pred = pred[0].float().cpu().numpy() + offset
+        out.append(pred[s:])
+        start += window - s
+    motion = np.concatenate(out)
+    return motion[:start + s]
+
+
+def export_bvh(path: str, joints: np.ndarray, skeleton: Skeleton,
+               fps: float, scale: float = 100.) -> None:
+    """Write joint positions as a BVH that Blender imports.
+
+    Every joint gets position channels with identity rotations: its local
+    translation per frame is ``joint - parent`` (times ``scale``, metres
+    to cm), the offsets are the first frame's bones. Positions are exact;
+    bone rotations are not solved (no IK).
+    """
+    parents = skeleton.parents
+    order = []
+
+    def visit(k):
+        order.append(k)
+        for c in [c for c, p in enumerate(parents) if p == k]:
+            visit(c)
+
+    for r in [k for k, p in enumerate(parents) if p < 0]:
+        visit(r)
+    inv = {k: i for i, k in enumerate(order)}
+    names = [skeleton.names[k] for k in order]
+    new_parents = [inv[parents[k]] if parents[k] >= 0 else -1 for k in order]
+    j = joints[:, order] * scale
+    local = j.copy()
+    for i, p in enumerate(new_parents):
+        if p >= 0:
+            local[:, i] = j[:, i] - j[:, p]
+    chans = [['Xposition', 'Yposition', 'Zposition', 'Zrotation',
+              'Xrotation', 'Yrotation']] * len(names)
+    motion = np.concatenate([local, np.zeros_like(local)], axis=-1)
+    write_bvh(path, names, new_parents, local[0], chans,
+              motion.reshape(len(j), -1), 1. / fps)
+
+
+def render_video(path: str, joints: np.ndarray, skeleton: Skeleton,
+                 wave: np.ndarray, sr: int, fps: float,
+                 size: int = 480) -> None:
+    """An mp4 of the skeleton (front view, hands highlighted) above the
+    waveform with a moving cursor, with the audio track muxed in (ffmpeg
+    from ``imageio-ffmpeg``)."""
+    import cv2
+    import imageio_ffmpeg
+    t = joints.shape[0]
+    h_sk, h_wav = size, size // 4
+    xy = joints[..., :2]
+    lo, hi = xy.reshape(-1, 2).min(0), xy.reshape(-1, 2).max(0)
+    scale = 0.9 * size / max(float((hi - lo).max()), 1e-6)
+    center = (lo + hi) / 2
+    hands = set(skeleton.hand_indices)
+    wav_img = np.full((h_wav, size, 3), 255, np.uint8)
+    n = len(wave)
+    cols = np.linspace(0, n, size + 1).astype(int)
+    for x in range(size):
+        seg = wave[cols[x]:max(cols[x + 1], cols[x] + 1)]
+        amp = float(np.abs(seg).max()) if seg.size else 0.
+        y0 = int(h_wav / 2 - amp * h_wav / 2)
+        y1 = int(h_wav / 2 + amp * h_wav / 2)
+        cv2.line(wav_img, (x, y0), (x, y1), (90, 90, 90), 1)
+    tmp = tempfile.mkdtemp()
+    silent = osp.join(tmp, 'video.mp4')
+    wav_path = osp.join(tmp, 'audio.wav')
+    writer = cv2.VideoWriter(silent, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (size, h_sk + h_wav))
+    for f in range(t):
+        img = np.full((h_sk + h_wav, size, 3), 255, np.uint8)
+        pts = (xy[f] - center) * scale
+        pts = np.stack([size / 2 + pts[:, 0], h_sk / 2 - pts[:, 1]], 1)
+        for c, p in skeleton.bones:
+            color = (40, 120, 220) if c in hands else (60, 60, 60)
+            cv2.line(img, tuple(int(v) for v in pts[p]),
+                     tuple(int(v) for v in pts[c]), color, 2)
+        img[h_sk:] = wav_img
+        x = int(f / max(t - 1, 1) * (size - 1))
+        cv2.line(img, (x, h_sk), (x, h_sk + h_wav - 1), (0, 0, 255), 2)
+        writer.write(img)
+    writer.release()
+    from scipy.io import wavfile
+    wavfile.write(wav_path, sr, (np.clip(wave, -1, 1) * 32767).astype(
+        np.int16))
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), '-y', '-loglevel', 'error',
+           '-i', silent, '-i', wav_path, '-c:v', 'libx264', '-pix_fmt',
+           'yuv420p', '-c:a', 'aac', '-shortest', path]
+    subprocess.run(cmd, check=True)
+
+
+def load_wav_16k(path: str) -> np.ndarray:
+    wave, sr = read_wav(path)
+    if sr != SAMPLE_RATE:
+        raise ValueError(f'{path}: sample rate {sr} Hz; resample to '
+                         f'{SAMPLE_RATE} Hz (e.g. ffmpeg -ar 16000)')
+    return wave

@@ -1,0 +1,324 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Converters from BEAT (BVH + wav) and BEAT2 (SMPL-X npz + wav) to
+mmext's clip format."""
+import csv
+import warnings
+import glob
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from .bvh import read_bvh, resample
+from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
+from .skeleton import Skeleton
+
+__all__ = [
+    'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
+    'read_split_csv', 'convert_beat',
+    'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2'
+]
+
+#: The 75 joints of BEAT's BVH files (file order), as listed by BEAT's
+#: own loader (PantoMatrix, ``joints_list['beat_joints']``).
+BEAT_JOINTS = (
+    'Hips', 'Spine', 'Spine1', 'Spine2', 'Spine3', 'Neck', 'Neck1', 'Head',
+    'HeadEnd', 'RShoulder', 'RArm', 'RArm1', 'RHand', 'RHandM1', 'RHandM2',
+    'RHandM3', 'RHandM4', 'RHandR', 'RHandR1', 'RHandR2', 'RHandR3',
+    'RHandR4', 'RHandP', 'RHandP1', 'RHandP2', 'RHandP3', 'RHandP4',
+    'RHandI', 'RHandI1', 'RHandI2', 'RHandI3', 'RHandI4', 'RHandT1',
+    'RHandT2', 'RHandT3', 'RHandT4', 'LShoulder', 'LArm', 'LArm1', 'LHand',
+    'LHandM1', 'LHandM2', 'LHandM3', 'LHandM4', 'LHandR', 'LHandR1',
+    'LHandR2', 'LHandR3', 'LHandR4', 'LHandP', 'LHandP1', 'LHandP2',
+    'LHandP3', 'LHandP4', 'LHandI', 'LHandI1', 'LHandI2', 'LHandI3',
+    'LHandI4', 'LHandT1', 'LHandT2', 'LHandT3', 'LHandT4', 'RUpLeg', 'RLeg',
+    'RFoot', 'RFootF', 'RToeBase', 'RToeBaseEnd', 'LUpLeg', 'LLeg', 'LFoot',
+    'LFootF', 'LToeBase', 'LToeBaseEnd')
+
+#: SMPL-X's 55 kinematic joints (body 22, jaw, eyes, 2 x 15 finger joints).
+SMPLX_JOINTS = (
+    'pelvis', 'left_hip', 'right_hip', 'spine1', 'left_knee', 'right_knee',
+    'spine2', 'left_ankle', 'right_ankle', 'spine3', 'left_foot',
+    'right_foot', 'neck', 'left_collar', 'right_collar', 'head',
+    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+    'left_wrist', 'right_wrist', 'jaw', 'left_eye_smplhf',
+    'right_eye_smplhf') + tuple(
+        f'{side}_{finger}{i}' for side in ('left', 'right')
+        for finger in ('index', 'middle', 'pinky', 'ring', 'thumb')
+        for i in (1, 2, 3))
+
+#: SMPL-X's kinematic tree (``kintree_table[0]``): body 22, jaw and eyes
+#: on the head, then left- and right-hand fingers (index, middle, pinky,
+#: ring, thumb; 3 joints each) on the wrists.
+SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
+                 17, 18, 19, 15, 15, 15) + tuple(
+                     p for wrist in (20, 21) for f in range(5)
+                     for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
+                               26 + (wrist - 20) * 15 + 3 * f))
+
+_SPLITS = ('train', 'val', 'test')
+
+
+def _beat_parent_name(name: str) -> str:
+    fixed = {
+        'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',
+        'Spine3': 'Spine2', 'Neck': 'Spine3', 'Neck1': 'Neck',
+        'Head': 'Neck1', 'HeadEnd': 'Head'
+    }
+    if name in fixed:
+        return fixed[name]
+    side = name[0]
+    rest = name[1:]
+    chain = {
+        'Shoulder': 'Spine3', 'Arm': 'Shoulder', 'Arm1': 'Arm',
+        'Hand': 'Arm1', 'UpLeg': 'Hips', 'Leg': 'UpLeg', 'Foot': 'Leg',
+        'FootF': 'Foot', 'ToeBase': 'FootF', 'ToeBaseEnd': 'ToeBase'
+    }
+    if rest in chain:
+        p = chain[rest]
+        return p if p in ('Spine3', 'Hips') else side + p
+    # fingers: RHandM1..4, RHandR, RHandR1..4, RHandT1..4
+    finger, digit = rest[:5], rest[5:]
+    if digit == '' or (digit == '1' and finger[-1] in 'MT'):
+        return side + 'Hand'
+    if digit == '1':
+        return side + finger
+    return side + finger + str(int(digit) - 1)
+
+
+def beat_parents():
+    """Parents of :data:`BEAT_JOINTS` derived from the joint names (spine
+    chain, shoulder-arm-forearm-hand, finger chains on the hand, legs on
+    the hips). The converter keeps each BVH's own hierarchy; this is the
+    ``'beat'`` skeleton preset used by configs before data exists."""
+    names = list(BEAT_JOINTS)
+    return [-1] + [names.index(_beat_parent_name(n)) for n in names[1:]]
+
+
+def read_split_csv(path: str) -> Dict[str, str]:
+    """BEAT2's ``train_test_split.csv`` (columns ``id``, ``type``):
+    clip id -> split; ``additional`` rows go to ``train``."""
+    try:
+        with open(path, newline='') as f:
+            rows = list(csv.DictReader(f))
+    except FileNotFoundError:
+        raise FileNotFoundError(f'split file {path} not found') from None
+    if not rows or not {'id', 'type'} <= set(rows[0]):
+        raise ValueError(f'{path}: expected columns "id,type" (BEAT2 '
+                         'train_test_split.csv)')
+    out = {}
+    for r in rows:
+        kind = r['type'].strip()
+        kind = 'train' if kind == 'additional' else kind
+        if kind not in _SPLITS:
+            raise ValueError(f'{path}: clip {r["id"]}: unknown type '
+                             f'{r["type"]!r} (expected {_SPLITS} or '
+                             'additional)')
+        out[r['id'].strip()] = kind
+    return out
+
+
+def _speaker(stem: str) -> int:
+    head = stem.split('_')[0]
+    if not head.isdigit():
+        raise ValueError(f'clip {stem!r}: BEAT names start with the speaker '
+                         'id, e.g. 2_scott_0_1_1')
+    return int(head)
+
+
+def _audio_for(wav: str) -> np.ndarray:
+    audio, sr = read_wav(wav)
+    if sr != SAMPLE_RATE:
+        raise ValueError(f'{wav}: sample rate {sr} Hz, expected '
+                         f'{SAMPLE_RATE} Hz (BEAT/BEAT2 ship 16 kHz audio; '
+                         'resample with e.g. `ffmpeg -ar 16000`)')
+    return audio
+
+
+def _assign(ids: List[str], split_csv: Optional[str]):
+    if split_csv is None:
+        return {'train': list(ids)}
+    table = read_split_csv(split_csv)
+    splits = {k: [] for k in _SPLITS}
+    for i in ids:
+        if i in table:
+            splits[table[i]].append(i)
+    return splits
+
+
+def convert_beat(src: str, out: str, fps: float = 15.,
+                 split_csv: Optional[str] = None, scale: float = 0.01,
+                 expected_joints=BEAT_JOINTS) -> Dict[str, List[str]]:
+    """Convert BEAT (``<id>.bvh`` + ``<id>.wav`` in ``src``) to clips.
+
+    Joint positions come from forward kinematics with each BVH's own
+    offsets and rotations, in metres (``scale`` 0.01: BEAT's BVH are in
+    cm), resampled from the BVH frame rate (120 fps) to ``fps``.
+
+    Args:
+        src (str): Folder with BEAT's bvh and wav files (searched
+            recursively).
+        out (str): Output data root.
+        fps (float): Output frame rate. Defaults to 15.
+        split_csv (str, optional): ``train_test_split.csv`` (``id,type``);
+            without it every clip goes to ``train``.
+        scale (float): Length unit to metres. Defaults to 0.01.
+        expected_joints (Sequence[str]): Joint set every BVH must have.
+
+    Returns:
+        dict: split -> clip ids written.
+    """
+    bvhs = sorted(glob.glob(osp.join(src, '**', '*.bvh'), recursive=True))
+    if not bvhs:
+        raise FileNotFoundError(f'no .bvh files under {src}')
+    skeleton = None
+    ids = []
+    for path in bvhs:
+        stem = osp.splitext(osp.basename(path))[0]
+        wav = osp.splitext(path)[0] + '.wav'
+        if not osp.isfile(wav):
+            raise FileNotFoundError(f'{path}: no matching audio {wav}')
+        bvh = read_bvh(path)
+        if expected_joints is not None and tuple(bvh.names) != tuple(
+                expected_joints):
+            missing = [n for n in expected_joints if n not in bvh.names]
+            extra = [n for n in bvh.names if n not in expected_joints]
+            raise ValueError(
+                f'{path}: unexpected joint set ({len(bvh.names)} joints; '
+                f'expected BEAT\'s {len(expected_joints)} in file order). '
+                f'Missing: {missing[:10]}; unexpected: {extra[:10]}')
+        if skeleton is None:
+            skeleton = Skeleton(bvh.names, bvh.parents)
+            if expected_joints == BEAT_JOINTS and bvh.parents != \
+                    beat_parents():
+                warnings.warn(
+                    f'{path}: the BVH hierarchy differs from the \'beat\' '
+                    'skeleton preset; point the configs\' `skeleton` at '
+                    f'{osp.join(out, "skeleton.json")}')
+        elif bvh.parents != skeleton.parents:
+            raise ValueError(f'{path}: hierarchy differs from the first BVH')
+        joints = resample(bvh.forward_kinematics(scale), bvh.fps, fps)
+        audio = _audio_for(wav)
+        save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps, audio,
+                  SAMPLE_RATE, _speaker(stem))
+        ids.append(stem)
+    skeleton.save(osp.join(out, 'skeleton.json'))
+    splits = _assign(ids, split_csv)
+    write_splits(out, splits)
+    return splits
+
+
+# ----------------------------------------------------------------- SMPL-X
+_SMPLX_KEYS = ('v_template', 'shapedirs', 'J_regressor', 'kintree_table')
+
+
+def _load_smplx_model(path: str) -> dict:
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'SMPL-X model file {path} not found. Download SMPLX_NEUTRAL_2020'
+            '.npz from https://smpl-x.is.tue.mpg.de (registration required) '
+            'and pass its path; mmext never downloads it')
+    with np.load(path, allow_pickle=False) as z:
+        missing = [k for k in _SMPLX_KEYS if k not in z.files]
+        if missing:
+            raise KeyError(f'{path}: not an SMPL-X model npz, missing keys '
+                           f'{missing}')
+        return {k: z[k] for k in _SMPLX_KEYS}
+
+
+def smplx_rest_joints(model: dict, betas: np.ndarray) -> np.ndarray:
+    """Shaped rest-pose joints ``(55, 3)``: ``J_regressor @ (v_template +
+    shapedirs[..., :n] @ betas[:n])``."""
+    n = min(len(betas), model['shapedirs'].shape[-1])
+    verts = model['v_template'] + model['shapedirs'][..., :n] @ betas[:n]
+    return model['J_regressor'] @ verts
+
+
+def smplx_parents(model: dict) -> List[int]:
+    parents = model['kintree_table'][0].astype(np.int64)
+    parents[parents > len(parents)] = -1
+    parents[0] = -1
+    return parents.tolist()
+
+
+def smplx_forward_kinematics(rest: np.ndarray, parents: List[int],
+                             poses: np.ndarray,
+                             trans: np.ndarray) -> np.ndarray:
+    """Joint-only SMPL-X kinematics: ``(T, 55, 3)`` world positions from
+    axis-angle ``poses`` ``(T, 55 * 3)`` and root translation ``trans``."""
+    t = poses.shape[0]
+    j = rest.shape[0]
+    rots = Rotation.from_rotvec(poses.reshape(t * j, 3)).as_matrix()
+    rots = rots.reshape(t, j, 3, 3)
+    world_r = np.zeros_like(rots)
+    pos = np.zeros((t, j, 3))
+    for k in range(j):
+        p = parents[k]
+        if p < 0:
+            world_r[:, k] = rots[:, k]
+            pos[:, k] = rest[k] + trans
+        else:
+            world_r[:, k] = world_r[:, p] @ rots[:, k]
+            pos[:, k] = pos[:, p] + np.einsum('tij,j->ti', world_r[:, p],
+                                              rest[k] - rest[p])
+    return pos
+
+
+def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
+                  split_csv: Optional[str] = None) -> Dict[str, List[str]]:
+    """Convert BEAT2 (``smplxflame_30/<id>.npz`` + ``wave16k/<id>.wav``).
+
+    Args:
+        src (str): A BEAT2 speaker folder (or any folder) holding the npz
+            files (keys ``poses``, ``trans``, ``betas``; optional
+            ``mocap_frame_rate``) and wavs of the same stem, anywhere
+            below it.
+        out (str): Output data root.
+        smplx_model (str): The user's SMPL-X model npz
+            (``SMPLX_NEUTRAL_2020.npz``).
+        fps (float): Output frame rate. Defaults to 30 (BEAT2's rate).
+        split_csv (str, optional): BEAT2's ``train_test_split.csv``.
+    """
+    model = _load_smplx_model(smplx_model)
+    parents = smplx_parents(model)
+    if len(parents) != len(SMPLX_JOINTS):
+        raise ValueError(f'{smplx_model}: kintree_table has {len(parents)} '
+                         f'joints, SMPL-X has {len(SMPLX_JOINTS)}')
+    npzs = sorted(glob.glob(osp.join(src, '**', '*.npz'), recursive=True))
+    if not npzs:
+        raise FileNotFoundError(f'no .npz files under {src}')
+    wavs = {
+        osp.splitext(osp.basename(w))[0]: w
+        for w in glob.glob(osp.join(src, '**', '*.wav'), recursive=True)
+    }
+    ids = []
+    for path in npzs:
+        stem = osp.splitext(osp.basename(path))[0]
+        with np.load(path, allow_pickle=True) as z:
+            missing = [k for k in ('poses', 'trans', 'betas')
+                       if k not in z.files]
+            if missing:
+                raise KeyError(f'{path}: missing keys {missing} (BEAT2 '
+                               'SMPL-X npz has poses, trans, betas)')
+            poses, trans, betas = z['poses'], z['trans'], z['betas']
+            src_fps = float(z['mocap_frame_rate']) if (
+                'mocap_frame_rate' in z.files) else 30.
+        if poses.ndim != 2 or poses.shape[1] != 3 * len(SMPLX_JOINTS):
+            raise ValueError(f'{path}: poses must be (T, 165), got '
+                             f'{poses.shape}')
+        if stem not in wavs:
+            raise FileNotFoundError(f'{path}: no audio {stem}.wav under '
+                                    f'{src}')
+        rest = smplx_rest_joints(model, np.asarray(betas, np.float64))
+        joints = smplx_forward_kinematics(rest, parents, poses, trans)
+        joints = resample(joints, src_fps, fps)
+        save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps,
+                  _audio_for(wavs[stem]), SAMPLE_RATE, _speaker(stem))
+        ids.append(stem)
+    Skeleton(SMPLX_JOINTS, parents).save(osp.join(out, 'skeleton.json'))
+    splits = _assign(ids, split_csv)
+    write_splits(out, splits)
+    os.makedirs(out, exist_ok=True)
+    return splits

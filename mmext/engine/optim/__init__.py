@@ -1,0 +1,8 @@
+# Copyright (c) mmext contributors. All rights reserved.
+from .multi_constructor import MultiOptimWrapperConstructor
+from .switchable_amp import SwitchableAmpOptimWrapper, resolve_amp_dtype
+
+__all__ = [
+    'MultiOptimWrapperConstructor', 'SwitchableAmpOptimWrapper',
+    'resolve_amp_dtype'
+]

@@ -1,0 +1,8 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Gesture metrics (FGD, BC, L1 diversity, physics)."""
+from . import functional
+from .gesture_metric import GestureMetric, MotionAEMetric, default_bc_joints
+
+__all__ = [
+    'functional', 'GestureMetric', 'MotionAEMetric', 'default_bc_joints'
+]

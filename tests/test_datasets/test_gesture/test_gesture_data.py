@@ -1,0 +1,190 @@
+# Copyright (c) mmext contributors. All rights reserved.
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+
+from mmext.datasets.gesture import (SMPLX_JOINTS, SMPLX_PARENTS,
+                                    GestureDataset, Skeleton,
+                                    cached_audio_features, convert_beat,
+                                    convert_beat2, load_clip, read_bvh,
+                                    resample, smplx_forward_kinematics,
+                                    write_bvh)
+from mmext.datasets.gesture.synthetic import generate_beat_demo
+
+
+def test_bvh_forward_kinematics_hand_computed(tmp_path):
+    path = str(tmp_path / 'chain.bvh')
+    names, parents = ['root', 'a', 'b'], [-1, 0, 1]
+    off = np.array([[0., 0, 0], [1, 0, 0], [2, 0, 0]])
+    chans = [['Xposition', 'Yposition', 'Zposition', 'Zrotation',
+              'Yrotation', 'Xrotation'], ['Zrotation', 'Yrotation',
+                                          'Xrotation'],
+             ['Zrotation', 'Yrotation', 'Xrotation']]
+    # frame 0: root at (5,0,0) turned 90 deg about z; joint a bent 90 about y
+    motion = np.array([[5., 0, 0, 90, 0, 0, 0, 90, 0, 0, 0, 0]])
+    write_bvh(path, names, parents, off, chans, motion, 1 / 120)
+    bvh = read_bvh(path)
+    assert bvh.names == names and bvh.parents == parents
+    assert bvh.fps == pytest.approx(120)
+    pos = bvh.forward_kinematics()
+    # a = root + Rz90 (1,0,0) = (5,1,0); b = a + Rz90 Ry90 (2,0,0):
+    # Ry90 (2,0,0) = (0,0,-2); Rz90 keeps it -> (5,1,-2)
+    np.testing.assert_allclose(pos[0], [[5, 0, 0], [5, 1, 0], [5, 1, -2]],
+                               atol=1e-9)
+    with pytest.raises(ValueError, match='depth-first'):
+        write_bvh(path, ['r', 'a', 'b', 'c'], [-1, 0, 0, 1], np.zeros(
+            (4, 3)), [['Zrotation']] * 4, np.zeros((1, 4)), 0.1)
+
+
+def test_resample_linear():
+    ramp = np.arange(121, dtype=float)[:, None] / 120.  # 1 s at 120 fps
+    out = resample(ramp, 120, 15)
+    np.testing.assert_allclose(out[:, 0], np.arange(16) / 15.)
+
+
+@pytest.fixture(scope='module')
+def beat_src(tmp_path_factory):
+    src = tmp_path_factory.mktemp('beat_src')
+    generate_beat_demo(str(src), dict(train=1, val=1), duration=3., seed=1)
+    return str(src)
+
+
+def test_convert_beat_fk_resample_splits(beat_src, tmp_path):
+    out = str(tmp_path / 'beat')
+    splits = convert_beat(beat_src, out, fps=30,
+                          split_csv=osp.join(beat_src,
+                                             'train_test_split.csv'))
+    assert splits == dict(train=['1_synth_0_1_1'], val=['2_synth_0_2_2'],
+                          test=[])
+    clip = load_clip(osp.join(out, 'clips', '1_synth_0_1_1.npz'))
+    bvh = read_bvh(osp.join(beat_src, '1_synth_0_1_1.bvh'))
+    fk = bvh.forward_kinematics(0.01)
+    assert clip["joints"].shape == (90, 75, 3)  # 360 frames at 120 fps
+    # every 4th 120-fps frame is a 30-fps frame
+    np.testing.assert_allclose(clip['joints'], fk[::4], atol=1e-5)
+    assert clip['sr'] == 16000 and clip['speaker_id'] == 1
+    sk = Skeleton.load(osp.join(out, 'skeleton.json'))
+    assert sk.parents == bvh.parents == Skeleton.load('beat').parents
+    assert len(sk.hand_indices) == 46
+    assert 'RHand' not in sk.hand_joints and 'RHandT1' in sk.hand_joints
+    # bone lengths are the BVH offsets (cm -> m), in every frame
+    lengths = sk.bone_lengths(clip['joints'])
+    ref = np.array([np.linalg.norm(bvh.offsets[c]) * 0.01
+                    for c, _ in sk.bones])
+    np.testing.assert_allclose(lengths, np.broadcast_to(ref, lengths.shape),
+                               atol=1e-5)
+
+
+def test_beat_bad_inputs(beat_src, tmp_path):
+    import shutil
+    bad = tmp_path / 'bad'
+    bad.mkdir()
+    text = open(osp.join(beat_src, '1_synth_0_1_1.bvh')).read()
+    (bad / '1_x.bvh').write_text(text.replace('JOINT RHandT4', 'JOINT Foo'))
+    shutil.copy(osp.join(beat_src, '1_synth_0_1_1.wav'), bad / '1_x.wav')
+    with pytest.raises(ValueError, match=r"1_x.bvh: unexpected joint set.*"
+                       r"Missing: \['RHandT4'\]; unexpected: \['Foo'\]"):
+        convert_beat(str(bad), str(tmp_path / 'o1'))
+    (bad / '1_x.bvh').write_text(text)
+    wavfile.write(str(bad / '1_x.wav'), 44100, np.zeros(44100, np.int16))
+    with pytest.raises(ValueError, match=r'1_x.wav: sample rate 44100 Hz, '
+                       'expected 16000'):
+        convert_beat(str(bad), str(tmp_path / 'o2'))
+    wavfile.write(str(bad / '1_x.wav'), 16000, np.zeros(8000, np.int16))
+    with pytest.raises(ValueError, match=r'audio lasts 0.500 s but the '
+                       'motion'):
+        convert_beat(str(bad), str(tmp_path / 'o3'))
+
+
+def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
+    out = str(tmp_path / 'beat')
+    convert_beat(beat_src, out, fps=15)
+    ds = GestureDataset(out, 'train', window=20, stride=5, seed_frames=4)
+    assert len(ds) == 2 * (1 + (45 - 20) // 5)  # 2 clips x 45 frames
+    item = ds[1]
+    motion = item['data_samples']['motion']
+    assert motion.shape == (20, 75, 3)
+    assert item['inputs']['audio'].shape == (20, 65)
+    assert (item['inputs']['seed'] == motion[:4]).all()
+    clip = load_clip(osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz'))
+    s = item['data_samples']['start']
+    np.testing.assert_allclose(
+        motion.numpy(), clip['joints'][s:s + 20] - clip['joints'][s, 0],
+        atol=1e-6)
+    cache = osp.join(out, 'cache')
+    assert len([f for f in __import__('os').listdir(cache)]) == 2
+    feats = cached_audio_features(
+        osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz'), clip['audio'],
+        16000, 15., 45, cache)
+    np.testing.assert_array_equal(feats, ds.clips[0]['feats'])
+    with pytest.raises(ValueError, match=r'45 frames, shorter than the '
+                       'window of 50 frames'):
+        GestureDataset(out, 'train', window=50)
+    with pytest.raises(FileNotFoundError, match='splits/test.txt not found'):
+        GestureDataset(out, 'test')
+
+
+def _smplx_model(path, rng, num_verts=110):
+    j = len(SMPLX_JOINTS)
+    kintree = np.stack([np.array(SMPLX_PARENTS, np.int64),
+                        np.arange(j)]).astype(np.uint32)
+    kintree[0, 0] = 4294967295  # SMPL-X stores the root's parent as -1 u32
+    reg = np.zeros((j, num_verts))
+    reg[np.arange(j), np.arange(j) * 2] = 1.  # joint k = vertex 2k
+    np.savez(path, v_template=rng.standard_normal((num_verts, 3)),
+             shapedirs=rng.standard_normal((num_verts, 3, 20)) * 0.01,
+             J_regressor=reg, kintree_table=kintree,
+             f=np.zeros((4, 3), np.int32))
+
+
+def test_convert_beat2_joint_only_smplx(tmp_path):
+    rng = np.random.default_rng(0)
+    model = str(tmp_path / 'SMPLX_NEUTRAL_2020.npz')
+    _smplx_model(model, rng)
+    src = tmp_path / 'beat2'
+    (src / 'smplxflame_30').mkdir(parents=True)
+    (src / 'wave16k').mkdir()
+    t = 31
+    poses = np.zeros((t, 165))
+    poses[:, 2] = np.linspace(0, math.pi / 2, t)  # pelvis about z
+    trans = np.zeros((t, 3))
+    trans[:, 0] = 1.
+    betas = rng.standard_normal(300) * 0.1
+    np.savez(src / 'smplxflame_30' / '2_scott_0_1_1.npz', poses=poses,
+             trans=trans, betas=betas, expressions=np.zeros((t, 100)),
+             mocap_frame_rate=np.array(30))
+    wavfile.write(str(src / 'wave16k' / '2_scott_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    out = str(tmp_path / 'out')
+    convert_beat2(str(src), out, model, fps=30)
+    clip = load_clip(osp.join(out, 'clips', '2_scott_0_1_1.npz'))
+    with np.load(model) as z:
+        rest = z['J_regressor'] @ (
+            z['v_template'] + z['shapedirs'][..., :20] @ betas[:20])
+    # frame 0: rest pose + translation; last frame: rotated 90 about z
+    np.testing.assert_allclose(clip['joints'][0], rest + trans[0],
+                               atol=1e-5)
+    rel = rest - rest[0]
+    rz = np.array([[0., -1, 0], [1, 0, 0], [0, 0, 1]])
+    np.testing.assert_allclose(clip['joints'][-1],
+                               rest[0] + trans[0] + rel @ rz.T, atol=1e-5)
+    sk = Skeleton.load(osp.join(out, 'skeleton.json'))
+    assert sk.parents == list(SMPLX_PARENTS) and len(sk.hand_indices) == 30
+    # a bent elbow moves the wrist but keeps bone lengths
+    poses2 = np.zeros((1, 165))
+    poses2[0, 18 * 3 + 1] = 1.0
+    pos = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses2,
+                                   np.zeros((1, 3)))
+    np.testing.assert_allclose(
+        np.linalg.norm(pos[0, 20] - pos[0, 18]),
+        np.linalg.norm(rest[20] - rest[18]))
+    with pytest.raises(FileNotFoundError,
+                       match=r'SMPL-X model file .*missing.npz not found'):
+        convert_beat2(str(src), out, str(tmp_path / 'missing.npz'))
+    np.savez(tmp_path / 'bad_model.npz', v_template=np.zeros((3, 3)))
+    with pytest.raises(KeyError, match='not an SMPL-X model npz, missing '
+                       "keys \\['shapedirs'"):
+        convert_beat2(str(src), out, str(tmp_path / 'bad_model.npz'))

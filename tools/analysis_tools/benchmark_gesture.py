@@ -1,0 +1,108 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Samples/s of the gesture data pipeline, of one D update and of one G
+update, measured side by side, and an epoch-time estimate for BEAT.
+
+    python tools/analysis_tools/benchmark_gesture.py CONFIG \
+        --data-root data/gesture_demo/beat [--batches 10] [--hours 76]
+
+The model keeps the config's size; data come from ``--data-root`` (any
+data root in mmext's clip format). Rates are wall-clock on this machine;
+compare them with each other, not across machines.
+"""
+import argparse
+import time
+
+import torch
+from mmengine.dataset import default_collate
+from mmengine.registry import DefaultScope
+from torch.utils.data import DataLoader
+
+import mmext  # noqa: F401
+from mmext.datasets.gesture import GestureDataset
+from mmext.registry import MODELS
+from mmext.utils import load_config
+
+
+def _rate(fn, n, batch):
+    fn()  # warm-up
+    t = time.perf_counter()
+    for _ in range(n):
+        fn()
+    return n * batch / (time.perf_counter() - t)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config')
+    p.add_argument('--data-root', required=True)
+    p.add_argument('--batches', type=int, default=10)
+    p.add_argument('--hours', type=float, default=76.,
+                   help='hours of training audio/motion (BEAT: 76 h)')
+    args = p.parse_args(argv)
+    cfg = load_config(args.config, check_data=False)
+    ds_cfg = dict(cfg.train_dataloader.dataset)
+    ds_cfg.pop('type')
+    ds_cfg['data_root'] = args.data_root
+    dataset = GestureDataset(**ds_cfg)  # builds the feature cache
+    batch = cfg.train_dataloader.batch_size
+    loader = DataLoader(dataset, batch_size=batch, shuffle=True,
+                        collate_fn=default_collate, num_workers=0,
+                        drop_last=True)
+    it = iter(loader)
+
+    def next_batch():
+        nonlocal it
+        try:
+            return next(it)
+        except StopIteration:
+            it = iter(loader)
+            return next(it)
+
+    pipeline = _rate(next_batch, args.batches, batch)
+    with DefaultScope.overwrite_default_scope('mmext'):
+        model = MODELS.build(cfg.model).train()
+    data = model.data_preprocessor(next_batch(), True)
+    audio, seed = data['inputs']['audio'], data['inputs']['seed']
+    real = data['data_samples']['motion']
+    g_opt = torch.optim.Adam(model.generator.parameters(), lr=1e-4)
+    d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=1e-4)
+
+    def d_update():
+        with torch.no_grad():
+            fake = model.generator(audio, seed)
+        loss = model._d_loss(real, fake)['loss_d']
+        d_opt.zero_grad()
+        loss.backward()
+        d_opt.step()
+
+    def g_update():
+        model.discriminator.requires_grad_(False)
+        loss, _ = model._g_losses(model.generator(audio, seed), real)
+        g_opt.zero_grad()
+        loss.backward()
+        g_opt.step()
+        model.discriminator.requires_grad_(True)
+
+    d_rate = _rate(d_update, args.batches, batch)
+    g_rate = _rate(g_update, args.batches, batch)
+    s = model.gan_state
+    # one batch costs d_steps D updates and g_steps G updates
+    step = 1. / (s.d_steps / d_rate + s.g_steps / g_rate)
+    fps = dataset.fps
+    windows = args.hours * 3600 * fps / ds_cfg.get('stride', 10)
+    print(f'config: {args.config}\nbatch {batch}, window {dataset.window} '
+          f'frames at {fps} fps, G {s.g_steps} / D {s.d_steps} steps per '
+          f'batch, torch threads {torch.get_num_threads()}')
+    print(f'pipeline       {pipeline:10.1f} samples/s')
+    print(f'D update       {d_rate:10.1f} samples/s')
+    print(f'G update       {g_rate:10.1f} samples/s')
+    print(f'training step  {step:10.1f} samples/s (G+D per batch)')
+    print(f'pipeline / training step = {pipeline / step:.1f}x')
+    print(f'BEAT epoch estimate ({args.hours:g} h, stride '
+          f'{ds_cfg.get("stride", 10)}: {windows:.0f} windows): '
+          f'{windows / step / 3600:.2f} h at the measured training-step '
+          'rate')
+
+
+if __name__ == '__main__':
+    main()
