@@ -3,3 +3,6 @@ from .checkpoint_hook import SafeCheckpointHook
 from .epoch_seed_hook import EpochSeedHook
 
 __all__ = ['SafeCheckpointHook', 'EpochSeedHook']
+from .freeze_hook import FreezeModulesHook  # noqa: E402
+
+__all__ += ['FreezeModulesHook']

@@ -6,3 +6,6 @@ from .graph import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
 from .tcn import *  # noqa: F401,F403
 from .ssm import *  # noqa
+from .gated_window_attention import *  # noqa: F401,F403
+from .hyper_connections import *  # noqa: F401,F403
+from .warp import *  # noqa: F401,F403
