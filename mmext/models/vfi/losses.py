@@ -170,25 +170,9 @@ class VGGPerceptualLoss(nn.Module):
         if len(self.layer_weights) != len(layers):
             raise ValueError('VGGPerceptualLoss: layer_weights and layers '
                              'differ in length')
+        self.pretrained = pretrained
+        self.random_init = random_init
         features = vgg19_features(max(self.ids))
-        if loss_weight != 0 and not random_init:
-            if not pretrained or not osp.isfile(pretrained):
-                raise FileNotFoundError(
-                    f'VGGPerceptualLoss: VGG19 ImageNet weights not found at '
-                    f'pretrained={pretrained!r}. Download torchvision\'s '
-                    f'vgg19-dcbb9e9d.pth yourself and set '
-                    f'model.losses[...].pretrained to its path, or set the '
-                    f'VGG loss_weight to 0.')
-            state = torch.load(pretrained, map_location='cpu',
-                               weights_only=True)
-            state = state.get('state_dict', state)
-            feats = {k[len('features.'):]: v
-                     for k, v in state.items() if k.startswith('features.')}
-            feats = feats or state
-            missing, _ = features.load_state_dict(feats, strict=False)
-            if missing:
-                raise KeyError(f'VGGPerceptualLoss: {pretrained} lacks '
-                               f'VGG19 feature weights {missing[:4]}')
         self.features = features.eval().requires_grad_(False)
         self.register_buffer(
             'mean', torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1),
@@ -196,6 +180,38 @@ class VGGPerceptualLoss(nn.Module):
         self.register_buffer(
             'std', torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1),
             persistent=False)
+
+        # weights come from `pretrained` in init_weights() (the Runner calls
+        # it before training) or from a checkpoint that holds them
+        self.weights_ready = random_init or loss_weight == 0
+        self._register_load_state_dict_pre_hook(self._mark_loaded)
+
+    def _mark_loaded(self, state_dict, prefix, *args) -> None:
+        if f'{prefix}features.0.weight' in state_dict:
+            self.weights_ready = True
+
+    def init_weights(self) -> None:
+        """Load the VGG19 ImageNet weights from ``pretrained``."""
+        if self.weights_ready:
+            return
+        path = self.pretrained
+        if not path or not osp.isfile(path):
+            raise FileNotFoundError(
+                f'VGGPerceptualLoss: VGG19 ImageNet weights not found at '
+                f'pretrained={path!r}. Download torchvision\'s '
+                f'vgg19-dcbb9e9d.pth yourself and set the VGG loss\'s '
+                f'`pretrained` (vgg19_weights in the phase-3 config) to its '
+                f'path, or set the VGG loss_weight to 0.')
+        state = torch.load(path, map_location='cpu', weights_only=True)
+        state = state.get('state_dict', state)
+        feats = {k[len('features.'):]: v
+                 for k, v in state.items() if k.startswith('features.')}
+        feats = feats or state
+        missing, _ = self.features.load_state_dict(feats, strict=False)
+        if missing:
+            raise KeyError(f'VGGPerceptualLoss: {path} lacks VGG19 feature '
+                           f'weights {missing[:4]}')
+        self.weights_ready = True
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -214,6 +230,8 @@ class VGGPerceptualLoss(nn.Module):
     def forward(self, pred: Tensor, target: Tensor) -> Tensor:
         if self.loss_weight == 0:
             return pred.sum() * 0
+        if not self.weights_ready:
+            self.init_weights()  # raises the clear error without a file
         with torch.no_grad():
             ft = self._feats(target)
         fp = self._feats(pred)

@@ -210,6 +210,13 @@ class VFIModel(BaseModel):
             raise ValueError(f'VFIModel: test_cfg.flow_scale must be in '
                              f'(0, 1], got {scale}')
 
+    def init_weights(self) -> None:
+        """mmengine's init, then the losses' own (VGG19 weights)."""
+        super().init_weights()
+        for loss in self.losses:
+            if hasattr(loss, 'init_weights'):
+                loss.init_weights()
+
     @property
     def multiple(self) -> int:
         """Frame sizes the network takes without padding."""

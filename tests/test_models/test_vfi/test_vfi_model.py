@@ -137,10 +137,16 @@ def test_losses():
     assert vgg(x, x).item() == 0
     assert vgg(x, x.flip(-1)).item() > 0
     assert not any(p.requires_grad for p in vgg.parameters())
-    with pytest.raises(FileNotFoundError,
-                       match="VGG19 ImageNet weights not found at "
-                       "pretrained='/nope/vgg19.pth'"):
-        VGGPerceptualLoss(pretrained='/nope/vgg19.pth', loss_weight=0.1)
+    missing = VGGPerceptualLoss(pretrained='/nope/vgg19.pth',
+                                loss_weight=0.1, layers=('relu1_2', ))
+    for call in (missing.init_weights, lambda: missing(x, x)):
+        with pytest.raises(FileNotFoundError,
+                           match="VGG19 ImageNet weights not found at "
+                           "pretrained='/nope/vgg19.pth'"):
+            call()
+    # weights restored from a checkpoint need no file
+    missing.load_state_dict(vgg.state_dict(), strict=False)
+    assert missing.weights_ready
     VGGPerceptualLoss(pretrained=None, loss_weight=0)  # off: no file needed
 
 
@@ -153,5 +159,6 @@ def test_vgg_loads_local_weights(tmp_path):
     torch.save(ref.state_dict(), path)
     assert 'features.2.weight' in ref.state_dict()
     loss = VGGPerceptualLoss(pretrained=str(path), layers=('relu1_2', ))
+    loss.init_weights()
     torch.testing.assert_close(loss.features[0].weight,
                                ref.features[0].weight)
