@@ -8,7 +8,7 @@ custom_imports = dict(
 
 # Re-running the same command resumes from the latest checkpoint in the work
 # dir; a fresh work dir starts from `load_from` (phases 2 and 3).
-runner_type = 'AutoResumeRunner'
+runner_type = 'mmext.AutoResumeRunner'
 resume = 'auto'
 
 default_hooks = dict(
