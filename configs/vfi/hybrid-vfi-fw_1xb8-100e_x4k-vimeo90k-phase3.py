@@ -61,3 +61,6 @@ custom_hooks = [
         dict(epoch=75, crop_size=512, max_span=32),
     ]),
 ]
+# nothing is frozen in phase 3 (the VGG19 is excluded from DDP from the start)
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)

@@ -18,3 +18,6 @@ custom_hooks = [
     dict(type='FreezeModulesHook', modules=('encoder', 'backbone'),
          epochs=50),
 ]
+# frozen parameters get no gradient: multi-GPU DDP must allow that
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=True)

@@ -19,7 +19,7 @@ from mmext.datasets.vfi.synthetic import (SKIMAGE_SAMPLES, load_source_images,
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--out', default='work_dirs/vfi_demo/vimeo')
-    p.add_argument('--num-train', type=int, default=480)
+    p.add_argument('--num-train', type=int, default=240)
     p.add_argument('--num-test', type=int, default=48)
     p.add_argument('--size', type=int, default=64)
     p.add_argument('--max-motion', type=float, default=6.0)

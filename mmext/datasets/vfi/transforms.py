@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Frame-interpolation transforms on ``results['img0']``, ``['img1']`` and
 ``['gt']`` (``H x W x 3`` RGB arrays) and the time ``results['t']``."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import cv2
 import numpy as np

@@ -9,7 +9,6 @@ when the dataset is built. See docs/vfi/data.md.
 import glob
 import os
 import os.path as osp
-import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np

@@ -2,7 +2,7 @@
 """Flow-based frame interpolation with the hybrid Mamba2 / gated-attention
 backbone."""
 import math
-from typing import Dict, List, Optional, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F

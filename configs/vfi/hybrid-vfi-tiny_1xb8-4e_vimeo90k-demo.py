@@ -7,11 +7,11 @@ model = dict(
     embed_dims=16, flow_dims=32, refine_dims=16,
     backbone=dict(embed_dims=16, depth=2, num_heads=2, window_size=4,
                   ssm_cfg=dict(d_state=16, headdim=16, chunk_size=64)),
-    losses=[dict(type='LaplacianPyramidLoss', max_levels=4, loss_weight=1.0),
+    losses=[dict(type='LaplacianPyramidLoss', max_levels=3, loss_weight=1.0),
             dict(type='CensusLoss', patch_size=7, loss_weight=1.0)])
 train_pipeline = [
     dict(type='LoadVFIFrames'),
-    dict(type='VFIRandomCrop', crop_size=48),
+    dict(type='VFIRandomCrop', crop_size=32),
     dict(type='VFIChannelReverse', prob=0.5),
     dict(type='VFITemporalSwap', prob=0.5),
     dict(type='VFIRandomFlip', prob=0.5),
@@ -25,12 +25,12 @@ val_dataloader = dict(
     num_workers=0, persistent_workers=False, batch_size=8,
     dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-max_epochs = 6
+max_epochs = 4
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
          eta_min_ratio=0.1, convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=3)
+train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 default_hooks = dict(logger=dict(interval=10))
