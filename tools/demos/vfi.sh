@@ -19,7 +19,7 @@ VENV=${MMEXT_VENV:-$ROOT/.venv}
 PY=${PYTHON:-$VENV/bin/python}
 export PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 OUT=work_dirs/vfi_demo
-CONFIG=configs/vfi/hybrid-vfi-tiny_1xb8-4e_vimeo90k-demo.py
+CONFIG=configs/vfi/hybrid-vfi-tiny_1xb8-10e_vimeo90k-demo.py
 
 if [ ! -f "$OUT/vimeo/tri_testlist.txt" ]; then
     say "writing SYNTHETIC triplets to $OUT/vimeo"

@@ -25,12 +25,12 @@ val_dataloader = dict(
     num_workers=0, persistent_workers=False, batch_size=8,
     dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-max_epochs = 4
+max_epochs = 10
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
          eta_min_ratio=0.1, convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=2)
+train_cfg = dict(max_epochs=max_epochs, val_interval=5)
 default_hooks = dict(logger=dict(interval=10))
