@@ -2,7 +2,9 @@
 from .amp_warmup_hook import AMPWarmupHook
 from .checkpoint_hook import SafeCheckpointHook
 from .curriculum_hook import CurriculumHook
+from .data_curriculum_hook import DataCurriculumHook
 from .epoch_seed_hook import EpochSeedHook
+from .freeze_hook import FreezeModulesHook
 from .gan_balance_hook import GANBalanceHook
 from .gan_guard_hook import GANGuardHook
 from .gan_log_hook import GANLogHook
@@ -10,7 +12,7 @@ from .joint_order_hook import JointOrderCheckHook
 from .stateful import StatefulHook
 
 __all__ = [
-    'AMPWarmupHook', 'CurriculumHook', 'EpochSeedHook', 'GANBalanceHook',
-    'GANGuardHook', 'GANLogHook', 'JointOrderCheckHook', 'SafeCheckpointHook',
-    'StatefulHook'
+    'AMPWarmupHook', 'CurriculumHook', 'DataCurriculumHook', 'EpochSeedHook',
+    'FreezeModulesHook', 'GANBalanceHook', 'GANGuardHook', 'GANLogHook',
+    'JointOrderCheckHook', 'SafeCheckpointHook', 'StatefulHook'
 ]

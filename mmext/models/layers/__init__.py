@@ -6,5 +6,8 @@ from .graph import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
 from .tcn import *  # noqa: F401,F403
 from .ssm import *  # noqa
-from .cross_attention import *  # noqa: F401,F403,E402
-from .graph_attention import *  # noqa: F401,F403,E402
+from .cross_attention import *  # noqa: F401,F403
+from .graph_attention import *  # noqa: F401,F403
+from .gated_window_attention import *  # noqa: F401,F403
+from .hyper_connections import *  # noqa: F401,F403
+from .warp import *  # noqa: F401,F403

@@ -1,0 +1,417 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Flow-based frame interpolation with the hybrid Mamba2 / gated-attention
+backbone."""
+import math
+from typing import List, Optional, Sequence, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseDataPreprocessor, BaseModel
+from mmengine.structures import BaseDataElement
+from torch import Tensor, nn
+
+from mmext.registry import MODELS
+from ..layers import backward_warp, resize_flow
+
+__all__ = ['VFIModel', 'VFIDataPreprocessor', 'pad_to_multiple']
+
+MULTI_MODES = ('recursive', 'direct')
+
+
+def pad_to_multiple(x: Tensor, multiple: int):
+    """Replicate-pad ``(..., H, W)`` (split evenly, as the benchmark
+    scripts' ``InputPadder``) to multiples of ``multiple``.
+
+    Returns:
+        tuple: The padded tensor and ``(left, right, top, bottom)``.
+    """
+    h, w = x.shape[-2:]
+    ph = (-h) % multiple
+    pw = (-w) % multiple
+    pad = (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2)
+    if ph or pw:
+        shape = x.shape
+        x = F.pad(x.reshape(-1, *shape[-3:]), pad, mode='replicate')
+        x = x.view(*shape[:-2], *x.shape[-2:])
+    return x, pad
+
+
+def _crop(x: Tensor, pad) -> Tensor:
+    left, right, top, bottom = pad
+    h, w = x.shape[-2:]
+    return x[..., top:h - bottom, left:w - right]
+
+
+@MODELS.register_module()
+class VFIDataPreprocessor(BaseDataPreprocessor):
+    """Stack the frame pairs and scale 8-bit images to ``[0, 1]``.
+
+    ``inputs``: per sample a ``(2, 3, H, W)`` tensor (uint8, or float in
+    ``[0, 1]``); the ground truth ``gt_img`` of each data sample likewise.
+    """
+
+    @staticmethod
+    def _to_float(x: Tensor) -> Tensor:
+        return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = self.cast_data(data)
+        inputs = data['inputs']
+        if isinstance(inputs, (list, tuple)):
+            inputs = torch.stack(list(inputs))
+        inputs = self._to_float(inputs)
+        samples = data.get('data_samples')
+        if samples is not None:
+            for s in samples:
+                if 'gt_img' in s:
+                    s.gt_img = self._to_float(s.gt_img)
+        return dict(inputs=inputs, data_samples=samples)
+
+
+def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1), nn.PReLU(cout))
+
+
+class _Encoder(nn.Module):
+    """Shared per-frame CNN to 1/4 resolution."""
+
+    def __init__(self, dims: int) -> None:
+        super().__init__()
+        half = max(dims // 2, 8)
+        self.net = nn.Sequential(
+            _conv(3, half, 2), _conv(half, half), _conv(half, dims, 2),
+            _conv(dims, dims))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class _FlowHead(nn.Module):
+    """Predicts ``(flow_t0, flow_t1, mask logit)`` (5 channels)."""
+
+    def __init__(self, cin: int, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            _conv(cin, hidden), _conv(hidden, hidden),
+            nn.Conv2d(hidden, 5, 3, 1, 1))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class _Refine(nn.Module):
+    """Small U-Net predicting a residual in ``[-1, 1]`` at full resolution;
+    optional extra features join at its 1/4-resolution bottleneck."""
+
+    def __init__(self, cin: int, dims: int, extra: int = 0) -> None:
+        super().__init__()
+        self.down1 = nn.Sequential(_conv(cin, dims, 2), _conv(dims, dims))
+        self.down2 = nn.Sequential(
+            _conv(dims, 2 * dims, 2), _conv(2 * dims, 2 * dims))
+        self.mid = _conv(2 * dims + extra, 2 * dims)
+        self.up2 = nn.ConvTranspose2d(2 * dims, dims, 4, 2, 1)
+        self.fuse = _conv(2 * dims, dims)
+        self.up1 = nn.ConvTranspose2d(dims, dims, 4, 2, 1)
+        self.out = nn.Conv2d(dims + cin, 3, 3, 1, 1)
+
+    def forward(self, x: Tensor, extra: Optional[Tensor] = None) -> Tensor:
+        d1 = self.down1(x)
+        d2 = self.down2(d1)
+        if extra is not None:
+            d2 = torch.cat((d2, extra), 1)
+        m = self.mid(d2)
+        u = self.fuse(torch.cat((self.up2(m), d1), 1))
+        u = self.up1(u)
+        return torch.sigmoid(self.out(torch.cat((u, x), 1))) * 2 - 1
+
+
+@MODELS.register_module()
+class VFIModel(BaseModel):
+    """Flow-based frame interpolation at arbitrary time ``t``.
+
+    1. A shared CNN encodes both frames to 1/4 resolution.
+    2. The backbone (:class:`HybridVFIBackbone`) mixes the two frames'
+       tokens.
+    3. A flow head predicts the backward flows ``F_t->0``, ``F_t->1`` and a
+       fusion-mask logit from both feature maps and ``t``.
+    4. Phase 2 (``feature_warp=True``): the backbone features are
+       backward-warped by those flows and a second head predicts a
+       residual update of flows and mask from the warped features; the
+       warped features also join the refinement network.
+    5. Both frames are backward-warped at full resolution, fused by the
+       sigmoid mask, and a refinement U-Net adds a residual.
+
+    ``flow_scale < 1`` (``test_cfg``) is the high-resolution path: steps 1-4
+    run on frames resized by ``flow_scale`` and the flows are upsampled to
+    full resolution for steps 5.
+
+    Args:
+        backbone (dict): Backbone config (``type='HybridVFIBackbone'``).
+        embed_dims (int): Encoder width; must equal the backbone's.
+            Defaults to 32.
+        flow_dims (int): Flow-head width. Defaults to 48.
+        refine_dims (int): Refinement width. Defaults to 16.
+        feature_warp (bool): Phase-2 flow-guided feature warping.
+            Defaults to False.
+        losses (Sequence[dict]): Loss configs; each term is logged as
+            ``loss_<name>``. Defaults to Laplacian L1 and census.
+        data_preprocessor (dict, optional): Defaults to
+            ``VFIDataPreprocessor``.
+        test_cfg (dict, optional): ``pad_multiple`` (int, default the
+            model's multiple), ``flow_scale`` (float, 1.0), ``multi``
+            (``'recursive'`` | ``'direct'``: how a ``t`` other than 0.5 is
+            reached, default ``'direct'``).
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 embed_dims: int = 32,
+                 flow_dims: int = 48,
+                 refine_dims: int = 16,
+                 feature_warp: bool = False,
+                 losses: Sequence[dict] = (
+                     dict(type='LaplacianPyramidLoss', loss_weight=1.0),
+                     dict(type='CensusLoss', loss_weight=1.0)),
+                 data_preprocessor: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor
+            or dict(type='mmext.VFIDataPreprocessor'),
+            init_cfg=init_cfg)
+        self.encoder = _Encoder(embed_dims)
+        self.backbone = MODELS.build(backbone)
+        if getattr(self.backbone, 'embed_dims', embed_dims) != embed_dims:
+            raise ValueError(
+                f'VFIModel: backbone.embed_dims '
+                f'({self.backbone.embed_dims}) must equal embed_dims '
+                f'({embed_dims})')
+        self.feature_warp = feature_warp
+        self.flow_head = _FlowHead(2 * embed_dims + 1, flow_dims)
+        if feature_warp:
+            self.flow_refine = _FlowHead(2 * embed_dims + 5 + 1, flow_dims)
+        self.refine = _Refine(3 * 5 + 1 + 4, refine_dims,
+                              extra=2 * embed_dims if feature_warp else 0)
+        self.loss_names, self.losses = [], nn.ModuleList()
+        for cfg in losses:
+            cfg = dict(cfg)
+            name = cfg.pop('name', None) or _loss_name(cfg['type'])
+            self.loss_names.append(name)
+            self.losses.append(MODELS.build(cfg))
+        self.test_cfg = dict(test_cfg or {})
+        multi = self.test_cfg.get('multi', 'direct')
+        if multi not in MULTI_MODES:
+            raise ValueError(f'VFIModel: test_cfg.multi must be one of '
+                             f'{MULTI_MODES}, got {multi!r}')
+        scale = float(self.test_cfg.get('flow_scale', 1.0))
+        if not 0 < scale <= 1:
+            raise ValueError(f'VFIModel: test_cfg.flow_scale must be in '
+                             f'(0, 1], got {scale}')
+
+    def init_weights(self) -> None:
+        """mmengine's init, then the losses' own (VGG19 weights)."""
+        super().init_weights()
+        for loss in self.losses:
+            if hasattr(loss, 'init_weights'):
+                loss.init_weights()
+
+    @property
+    def multiple(self) -> int:
+        """Frame sizes the network takes without padding."""
+        return 4 * self.backbone.multiple
+
+    # ------------------------------------------------------------------
+    def interpolate(self,
+                    img0: Tensor,
+                    img1: Tensor,
+                    t: Union[float, Tensor] = 0.5,
+                    flow_scale: float = 1.0,
+                    return_aux: bool = False):
+        """Synthesise the frame at time ``t`` between ``img0`` and ``img1``.
+
+        Args:
+            img0 (Tensor): ``(B, 3, H, W)`` in ``[0, 1]``; ``H``, ``W``
+                multiples of :attr:`multiple` (4 with ``flow_scale < 1``).
+            img1 (Tensor): Same shape.
+            t (float | Tensor): Time in ``[0, 1]``, scalar or ``(B,)``.
+            flow_scale (float): Resolution of the flow estimation.
+            return_aux (bool): Also return flows, mask and warped frames.
+
+        Returns:
+            Tensor | tuple: ``(B, 3, H, W)`` in ``[0, 1]`` (and a dict).
+        """
+        b, _, h, w = img0.shape
+        t = torch.as_tensor(t, dtype=img0.dtype, device=img0.device)
+        t = t.expand(b) if t.dim() == 0 else t.reshape(b)
+        m = self.multiple
+        if flow_scale == 1.0:
+            if h % m or w % m:
+                raise ValueError(f'VFIModel: frames of {h}x{w} are not a '
+                                 f'multiple of {m}; pad them (predict mode '
+                                 f'does) or use pad_to_multiple')
+            s0, s1 = img0, img1
+        else:
+            if h % 4 or w % 4:
+                raise ValueError(f'VFIModel: frames of {h}x{w} must be '
+                                 f'multiples of 4 for the full-resolution '
+                                 f'refinement')
+            size = (max(m, round(h * flow_scale / m) * m),
+                    max(m, round(w * flow_scale / m) * m))
+            s0 = F.interpolate(img0, size, mode='bilinear',
+                               align_corners=False)
+            s1 = F.interpolate(img1, size, mode='bilinear',
+                               align_corners=False)
+        f0, f1 = self.backbone(self.encoder(s0), self.encoder(s1))
+        tmap = t.view(b, 1, 1, 1).expand(b, 1, *f0.shape[-2:])
+        out = self.flow_head(torch.cat((f0, f1, tmap), 1))
+        flow, mask = out[:, :4], out[:, 4:]
+        wf0 = wf1 = None
+        if self.feature_warp:
+            wf0 = backward_warp(f0, flow[:, :2])
+            wf1 = backward_warp(f1, flow[:, 2:])
+            delta = self.flow_refine(torch.cat((wf0, wf1, out, tmap), 1))
+            flow, mask = flow + delta[:, :4], mask + delta[:, 4:]
+            wf0 = backward_warp(f0, flow[:, :2])
+            wf1 = backward_warp(f1, flow[:, 2:])
+        flow_full = torch.cat((resize_flow(flow[:, :2], (h, w)),
+                               resize_flow(flow[:, 2:], (h, w))), 1)
+        mask = torch.sigmoid(
+            F.interpolate(mask, (h, w), mode='bilinear',
+                          align_corners=False))
+        w0 = backward_warp(img0, flow_full[:, :2])
+        w1 = backward_warp(img1, flow_full[:, 2:])
+        merged = mask * w0 + (1 - mask) * w1
+        extra = None
+        if self.feature_warp:
+            extra = torch.cat((wf0, wf1), 1)
+            if extra.shape[-2:] != (h // 4, w // 4):
+                extra = F.interpolate(extra, (h // 4, w // 4),
+                                      mode='bilinear', align_corners=False)
+        res = self.refine(
+            torch.cat((img0, img1, w0, w1, merged, mask, flow_full / 20.),
+                      1), extra)
+        pred = (merged + res).clamp(0, 1)
+        if return_aux:
+            return pred, dict(flow=flow_full, mask=mask, warped0=w0,
+                              warped1=w1, merged=merged)
+        return pred
+
+    def interpolate_recursive(self, img0: Tensor, img1: Tensor, t: float,
+                              flow_scale: float = 1.0,
+                              max_depth: int = 8) -> Tensor:
+        """Reach a dyadic ``t = k / 2^d`` by repeated midpoints."""
+        lo, hi, a, b = 0.0, 1.0, img0, img1
+        for _ in range(max_depth):
+            mid = 0.5 * (lo + hi)
+            m = self.interpolate(a, b, 0.5, flow_scale)
+            if abs(t - mid) < 1e-9:
+                return m
+            if t < mid:
+                hi, b = mid, m
+            else:
+                lo, a = mid, m
+        raise ValueError(f'VFIModel: recursive interpolation needs a dyadic '
+                         f't = k / 2^d (d <= {max_depth}), got {t}')
+
+    def interpolate_sequence(self, img0: Tensor, img1: Tensor, factor: int,
+                             mode: str = 'recursive',
+                             flow_scale: float = 1.0) -> List[Tensor]:
+        """The ``factor - 1`` frames between ``img0`` and ``img1``
+        (``factor`` a power of 2 for ``'recursive'``)."""
+        if mode not in MULTI_MODES:
+            raise ValueError(f'mode must be one of {MULTI_MODES}, got '
+                             f'{mode!r}')
+        if factor < 2:
+            raise ValueError(f'factor must be >= 2, got {factor}')
+        if mode == 'direct':
+            return [
+                self.interpolate(img0, img1, k / factor, flow_scale)
+                for k in range(1, factor)
+            ]
+        if factor & (factor - 1):
+            raise ValueError(f'recursive interpolation needs a power of 2 '
+                             f'factor, got {factor}')
+        frames = [img0, img1]
+        while len(frames) - 1 < factor:
+            new = [frames[0]]
+            for a, b in zip(frames[:-1], frames[1:]):
+                new += [self.interpolate(a, b, 0.5, flow_scale), b]
+            frames = new
+        return frames[1:-1]
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def _times(data_samples, n: int, device) -> Tensor:
+        if not data_samples:
+            return torch.full((n, ), 0.5, device=device)
+        return torch.tensor(
+            [float(s.metainfo.get('t', 0.5)) for s in data_samples],
+            device=device)
+
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List[BaseDataElement]] = None,
+                mode: str = 'tensor'):
+        """OpenMMLab contract.
+
+        Args:
+            inputs (Tensor): ``(B, 2, 3, H, W)`` frame pairs in ``[0, 1]``.
+            data_samples (list[BaseDataElement], optional): With ``gt_img``
+                ``(3, H, W)`` and meta ``t`` (default 0.5).
+            mode (str): ``'loss'``, ``'predict'`` or ``'tensor'``.
+        """
+        if inputs.dim() != 5 or inputs.shape[1:3] != (2, 3):
+            raise ValueError(f'VFIModel: inputs must be (B, 2, 3, H, W), '
+                             f'got {tuple(inputs.shape)}')
+        img0, img1 = inputs[:, 0], inputs[:, 1]
+        t = self._times(data_samples, inputs.shape[0], inputs.device)
+        if mode == 'loss':
+            gt = torch.stack([s.gt_img for s in data_samples])
+            pred = self.interpolate(img0, img1, t)
+            return {
+                f'loss_{name}': loss(pred, gt)
+                for name, loss in zip(self.loss_names, self.losses)
+            }
+        if mode == 'predict':
+            return self.predict(img0, img1, t, data_samples)
+        if mode == 'tensor':
+            return self.interpolate(img0, img1, t)
+        raise ValueError(f'VFIModel: invalid mode {mode!r}')
+
+    def predict(self, img0: Tensor, img1: Tensor, t: Tensor,
+                data_samples=None) -> List[BaseDataElement]:
+        """Pad, interpolate per ``test_cfg`` and crop back."""
+        scale = float(self.test_cfg.get('flow_scale', 1.0))
+        multiple = self.test_cfg.get('pad_multiple') or (
+            self.multiple if scale == 1.0 else
+            int(math.ceil(self.multiple / scale)))
+        p0, pad = pad_to_multiple(img0, multiple)
+        p1, _ = pad_to_multiple(img1, multiple)
+        if scale != 1.0 and (p0.shape[-1] % 4 or p0.shape[-2] % 4):
+            p0, pad = pad_to_multiple(img0, 4 * multiple)
+            p1, _ = pad_to_multiple(img1, 4 * multiple)
+        recursive = self.test_cfg.get('multi', 'direct') == 'recursive'
+        if recursive:
+            preds = torch.cat([
+                self.interpolate_recursive(p0[i:i + 1], p1[i:i + 1],
+                                           float(t[i]), scale)
+                for i in range(p0.shape[0])
+            ])
+        else:
+            preds = self.interpolate(p0, p1, t, scale)
+        preds = _crop(preds, pad)
+        out = []
+        for i in range(preds.shape[0]):
+            s = data_samples[i] if data_samples else BaseDataElement()
+            s.pred_img = preds[i]
+            out.append(s)
+        return out
+
+
+def _loss_name(type_name) -> str:
+    name = type_name if isinstance(type_name, str) else type_name.__name__
+    table = {'LaplacianPyramidLoss': 'lap', 'CensusLoss': 'census',
+             'VGGPerceptualLoss': 'vgg'}
+    return table.get(name.split('.')[-1], name.lower())

@@ -1,0 +1,164 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""VFI model: every backbone mode (with and without mHC, phase-2 feature
+warping) runs forward, backward and one optimizer step; inference modes;
+losses."""
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.structures import BaseDataElement
+
+from mmext.models.vfi import (CensusLoss, HybridVFIBackbone,
+                              LaplacianPyramidLoss, VFIModel,
+                              VGGPerceptualLoss, interleave_frames,
+                              pad_to_multiple, split_frames)
+
+
+def _model(mode='hybrid', **kw):
+    torch.manual_seed(0)
+    return VFIModel(
+        backbone=dict(type='HybridVFIBackbone', embed_dims=8, depth=2,
+                      mode=mode, window_size=2, num_heads=2,
+                      ssm_cfg=dict(d_state=8, headdim=8, chunk_size=16),
+                      use_mhc=kw.pop('use_mhc', False)),
+        embed_dims=8, flow_dims=8, refine_dims=4,
+        losses=[dict(type='LaplacianPyramidLoss', max_levels=2),
+                dict(type='CensusLoss', patch_size=3)], **kw)
+
+
+def _batch(n=2, h=16, w=24):
+    g = torch.Generator().manual_seed(1)
+    data = dict(
+        inputs=[torch.randint(0, 256, (2, 3, h, w), generator=g,
+                              dtype=torch.uint8) for _ in range(n)],
+        data_samples=[
+            BaseDataElement(
+                gt_img=torch.randint(0, 256, (3, h, w), generator=g,
+                                     dtype=torch.uint8),
+                metainfo=dict(t=0.5)) for _ in range(n)
+        ])
+    return data
+
+
+@pytest.mark.parametrize('mode,use_mhc,feature_warp', [
+    ('hybrid', False, False), ('mamba2_only', False, False),
+    ('gated_attn_only', False, False), ('hybrid', True, True)
+])
+def test_train_step_per_mode(mode, use_mhc, feature_warp):
+    model = _model(mode, use_mhc=use_mhc, feature_warp=feature_warp)
+    kinds = model.backbone.kinds
+    assert kinds == {'hybrid': ['mamba2', 'attn'],
+                     'mamba2_only': ['mamba2', 'mamba2'],
+                     'gated_attn_only': ['attn', 'attn']}[mode]
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    log = model.train_step(_batch(), optim)
+    assert set(log) == {'loss', 'loss_lap', 'loss_census'}
+    assert torch.isfinite(log['loss'])
+    torch.testing.assert_close(log['loss'],
+                               log['loss_lap'] + log['loss_census'])
+    after = model.state_dict()
+    # every trainable parameter got a gradient and moved
+    for name, p in model.named_parameters():
+        assert not torch.equal(before[name], after[name]), name
+    # predict pads odd sizes and crops back, values in [0, 1]
+    model.eval()
+    with torch.no_grad():
+        out = model.test_step(_batch(1, 13, 21))
+    assert out[0].pred_img.shape == (3, 13, 21)
+    assert 0 <= out[0].pred_img.min() and out[0].pred_img.max() <= 1
+
+
+def test_interpolation_modes():
+    model = _model().eval()
+    a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
+    with torch.no_grad():
+        mid = model.interpolate(a, b, 0.5)
+        rec = model.interpolate_sequence(a, b, 4, 'recursive')
+        direct = model.interpolate_sequence(a, b, 4, 'direct')
+        # recursive x4: [f(a, m, .5), m, f(m, b, .5)] with m = f(a, b, .5)
+        torch.testing.assert_close(rec[1], mid)
+        torch.testing.assert_close(rec[0], model.interpolate(a, mid, 0.5))
+        torch.testing.assert_close(direct[0],
+                                   model.interpolate(a, b, 0.25))
+        torch.testing.assert_close(
+            model.interpolate_recursive(a, b, 0.75), rec[2])
+        # the high-resolution path (flow at half scale) keeps the size
+        hr = model.interpolate(torch.rand(1, 3, 32, 40),
+                               torch.rand(1, 3, 32, 40), 0.5,
+                               flow_scale=0.5)
+        assert hr.shape == (1, 3, 32, 40)
+    with pytest.raises(ValueError, match='power of 2'):
+        model.interpolate_sequence(a, b, 3, 'recursive')
+    with pytest.raises(ValueError, match='dyadic'):
+        model.interpolate_recursive(a, b, 1 / 3)
+    with pytest.raises(ValueError, match='not a multiple of 8'):
+        model.interpolate(a[..., :12], b[..., :12])
+    with pytest.raises(ValueError, match='test_cfg.multi must be one of'):
+        _model(test_cfg=dict(multi='sideways'))
+
+
+def test_backbone_layout_and_errors():
+    f0, f1 = torch.randn(2, 4, 3, 5), torch.randn(2, 4, 3, 5)
+    grid = interleave_frames(f0, f1)
+    assert grid.shape == (2, 3, 10, 4)
+    torch.testing.assert_close(grid[:, 1, 6], f0[:, :, 1, 3])
+    torch.testing.assert_close(grid[:, 1, 7], f1[:, :, 1, 3])
+    g0, g1 = split_frames(grid)
+    assert torch.equal(g0, f0) and torch.equal(g1, f1)
+    with pytest.raises(ValueError, match='mode must be one of'):
+        HybridVFIBackbone(mode='mamba3')
+    with pytest.raises(ValueError, match='window_size must be even'):
+        HybridVFIBackbone(window_size=3)
+
+
+def test_pad_to_multiple():
+    x = torch.arange(12.).view(1, 1, 3, 4)
+    y, pad = pad_to_multiple(x, 4)
+    assert y.shape == (1, 1, 4, 4) and pad == (0, 0, 0, 1)
+    assert torch.equal(y[..., 3, :], x[..., 2, :])  # replicate
+
+
+def test_losses():
+    lap = LaplacianPyramidLoss(max_levels=3)
+    x = torch.rand(2, 3, 24, 24)
+    assert lap(x, x).item() == 0
+    # the pyramid sums back to the image (up to the coarsest level)
+    assert lap(x, x + 0.1).item() > 0
+    with pytest.raises(ValueError, match='too small for 3 levels'):
+        lap(x[..., :8, :8], x[..., :8, :8])
+    census = CensusLoss()
+    assert census(x, x).item() == 0
+    # census ignores a global brightness offset, L1 would not (with a
+    # 3x3 patch the zero-padded border is exactly the masked 1-pixel rim)
+    assert CensusLoss(patch_size=3)(x * 0.5, x * 0.5 + 0.2).item() < 1e-6
+    assert census(x, torch.rand(2, 3, 24, 24)).item() > 0.05
+    vgg = VGGPerceptualLoss(random_init=True, layers=('relu1_2', 'relu2_2'),
+                            loss_weight=0.5)
+    assert vgg(x, x).item() == 0
+    assert vgg(x, x.flip(-1)).item() > 0
+    assert not any(p.requires_grad for p in vgg.parameters())
+    missing = VGGPerceptualLoss(pretrained='/nope/vgg19.pth',
+                                loss_weight=0.1, layers=('relu1_2', ))
+    for call in (missing.init_weights, lambda: missing(x, x)):
+        with pytest.raises(FileNotFoundError,
+                           match="VGG19 ImageNet weights not found at "
+                           "pretrained='/nope/vgg19.pth'"):
+            call()
+    # weights restored from a checkpoint need no file
+    missing.load_state_dict(vgg.state_dict(), strict=False)
+    assert missing.weights_ready
+    VGGPerceptualLoss(pretrained=None, loss_weight=0)  # off: no file needed
+
+
+def test_vgg_loads_local_weights(tmp_path):
+    from mmext.models.vfi.losses import vgg19_features
+    torch.manual_seed(0)
+    ref = torch.nn.Module()
+    ref.features = vgg19_features(3)  # torchvision's key names
+    path = tmp_path / 'vgg19.pth'
+    torch.save(ref.state_dict(), path)
+    assert 'features.2.weight' in ref.state_dict()
+    loss = VGGPerceptualLoss(pretrained=str(path), layers=('relu1_2', ))
+    loss.init_weights()
+    torch.testing.assert_close(loss.features[0].weight,
+                               ref.features[0].weight)
