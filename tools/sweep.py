@@ -117,12 +117,13 @@ def main(argv=None) -> int:
         os.makedirs(sweep_dir, exist_ok=True)
         storage = open_storage(storage_url)
         max_epochs = cfg.get('train_cfg', {}).get('max_epochs') or 1
+        pruner = dict(name=args.pruner, startup=args.n_startup_trials,
+                      warmup=args.n_warmup_steps, max_resource=max_epochs)
         study = optuna.create_study(
             study_name=args.study,
             storage=storage,
             sampler=make_sampler(args.sampler, space, args.seed),
-            pruner=make_pruner(args.pruner, args.n_startup_trials,
-                               args.n_warmup_steps, max_epochs),
+            pruner=make_pruner(**pruner),
             direction=direction,
             load_if_exists=True)
         if study.direction.name.lower() != direction:
@@ -142,7 +143,8 @@ def main(argv=None) -> int:
         study, storage_url, cfg, space, metric, sweep_dir, n_trials,
         gpus=args.gpus, heartbeat=args.heartbeat, grace=args.grace,
         max_retry=args.max_retry, launcher=args.launcher,
-        log=lambda m: print(m, flush=True))
+        log=lambda m: print(m, flush=True), raw_storage=storage,
+        pruner=pruner)
     ran = worker.run()
     done = [t for t in study.get_trials(deepcopy=False)
             if t.state.name in ('COMPLETE', 'PRUNED')]

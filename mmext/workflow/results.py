@@ -28,7 +28,8 @@ import numpy as np
 
 __all__ = [
     'runs', 'val_curve', 'train_curve', 'test_metrics', 'lookup',
-    'run_config', 'timing', 'per_group_table', 'complexity', 'Experiment',
+    'run_config', 'timing', 'per_group_table', 'per_sample_groups',
+    'complexity', 'Experiment',
     'discover', 'stat', 'config_parent', 'flatten', 'config_diff'
 ]
 
@@ -56,6 +57,21 @@ def _records(run: str) -> List[dict]:
                 except json.JSONDecodeError:
                     pass  # a line cut by a kill
     return out
+
+
+def get_key(cfg: dict, key: str, default=None):
+    """``cfg`` at the dotted ``key`` (list items by index), else
+    ``default``."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and \
+                int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return default
+    return node
 
 
 def lookup(metrics: dict, key: str):
@@ -127,10 +143,9 @@ def run_config(work_dir: str):
 def config_name(work_dir: str) -> Optional[str]:
     """The config's file name, as the Runner dumped it into the work dir
     (``<work_dir>/<config name>.py``)."""
-    names = [osp.basename(p) for p in glob(osp.join(work_dir, '*.py'))
-             if osp.basename(p) != 'trial_config.py']
-    return sorted(names)[0] if len(names) == 1 else (
-        sorted(names)[0] if names else None)
+    names = sorted(osp.basename(p) for p in glob(osp.join(work_dir, '*.py')))
+    named = [n for n in names if n != 'trial_config.py']  # sweep trials
+    return (named or names or [None])[0]
 
 
 def _log_times(path: str):
@@ -257,6 +272,29 @@ def per_group_table(work_dir: str, title: str = '3D pose errors'
             table[cells[0]] = entry
         return dict(columns=header[1:], rows=table)
     return None
+
+
+def per_sample_groups(work_dir: str, metric: str) -> Optional[dict]:
+    """Per-group means of a per-sample file (``tools/test.py
+    --per-sample``) in ``work_dir``: per action for pose, per class
+    (accuracy) for action recognition; the ``Average`` row is the mean of
+    the group means. Same layout as :func:`per_group_table`."""
+    files = sorted(glob(osp.join(work_dir, 'per_sample*.json')))
+    if not files:
+        return None
+    with open(files[0]) as f:
+        data = json.load(f)
+    values = lookup(data.get('metrics', {}), metric)
+    if values is None:
+        return None
+    groups: Dict[str, list] = {}
+    for sid, v in values.items():
+        groups.setdefault(str(data['groups'].get(sid)), []).append(v)
+    rows = {g: {metric: float(np.mean(v))} for g, v in sorted(
+        groups.items(), key=lambda kv: (len(kv[0]), kv[0]))}
+    rows['Average'] = {metric: float(np.mean([r[metric]
+                                              for r in rows.values()]))}
+    return dict(columns=[metric], rows=rows)
 
 
 def complexity(work_dir: str) -> dict:

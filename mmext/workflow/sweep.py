@@ -24,6 +24,7 @@ must exist in the config; :func:`check_space` says which one does not.
 """
 import ast
 import copy
+import json
 import math
 import os
 import os.path as osp
@@ -72,16 +73,9 @@ def load_space(path: str) -> dict:
 
 def has_key(cfg: dict, key: str) -> bool:
     """Whether the dotted ``key`` exists in ``cfg`` (list items by index)."""
-    node = cfg
-    for part in key.split('.'):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and part.isdigit() and \
-                int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return False
-    return True
+    from mmext.workflow.results import get_key
+    missing = object()
+    return get_key(cfg, key, missing) is not missing
 
 
 def _plain(value) -> bool:
@@ -333,6 +327,18 @@ def _journal_path(url: str) -> Optional[str]:
     return None
 
 
+def _pg_driver(url: str) -> str:
+    """SQLAlchemy 2.1 maps ``postgresql://`` to psycopg 3; use psycopg2
+    (the pinned driver) when psycopg 3 is not installed."""
+    if not url.startswith('postgresql://'):
+        return url
+    import importlib.util
+    if importlib.util.find_spec('psycopg') is None and \
+            importlib.util.find_spec('psycopg2') is not None:
+        return 'postgresql+psycopg2://' + url[len('postgresql://'):]
+    return url
+
+
 def open_storage(url: str):
     """An Optuna storage for ``url``.
 
@@ -346,6 +352,7 @@ def open_storage(url: str):
     """
     import optuna
     path = _journal_path(url)
+    shown = redact(url)
     try:
         if path is not None:
             from optuna.storages.journal import (JournalFileBackend,
@@ -365,6 +372,7 @@ def open_storage(url: str):
             kwargs = dict(pool_pre_ping=True)
             if url.startswith('postgresql'):
                 kwargs['connect_args'] = dict(connect_timeout=20)
+                url = _pg_driver(url)
         else:
             raise SweepError(
                 f'storage {redact(url)!r} is not understood; use '
@@ -374,13 +382,13 @@ def open_storage(url: str):
     except SweepError:
         raise
     except ImportError as err:
-        raise SweepError(f'storage {redact(url)}: a database driver is '
+        raise SweepError(f'storage {shown}: a database driver is '
                          f'missing ({err}); for PostgreSQL install '
                          'psycopg2-binary') from err
     except Exception as err:  # sqlalchemy / driver errors
         reason = str(getattr(err, 'orig', None) or err).strip()
         reason = reason.splitlines()[0] if reason else type(err).__name__
-        raise SweepError(f'cannot open storage {redact(url)}: '
+        raise SweepError(f'cannot open storage {shown}: '
                          f'{reason}') from None
 
 
@@ -395,7 +403,8 @@ def make_sampler(name: str, space: dict, seed: Optional[int]):
     raise SweepError(f'--sampler {name!r}: choose tpe, random or grid')
 
 
-def make_pruner(name: str, startup: int, warmup: int, max_resource: int):
+def make_pruner(name: str, startup: int = 2, warmup: int = 0,
+                max_resource: int = 1):
     import optuna
     if name == 'median':
         return optuna.pruners.MedianPruner(n_startup_trials=startup,
@@ -438,8 +447,11 @@ class SweepWorker:
                  metric: str, sweep_dir: str, n_trials: int, gpus: int = 1,
                  heartbeat: float = 30., grace: float = 120.,
                  max_retry: int = 2, launcher: str = 'dist',
-                 log=print) -> None:
+                 log=print, raw_storage=None,
+                 pruner: Optional[dict] = None) -> None:
         self.study = study
+        self.pruner = pruner or dict(name='median')
+        self.raw_storage = raw_storage or open_storage(storage_url)
         self.storage_url = storage_url
         self.cfg = cfg
         self.space = space
@@ -531,6 +543,7 @@ class SweepWorker:
             'MMEXT_SWEEP_STORAGE': self.storage_url,
             'MMEXT_SWEEP_STUDY': self.study.study_name,
             'MMEXT_SWEEP_TRIAL_ID': str(trial._trial_id),
+            'MMEXT_SWEEP_PRUNER': json.dumps(self.pruner),
             'PORT': str(_free_port()),
             'PYTHONPATH': self.root + os.pathsep + env.get('PYTHONPATH', ''),
         })
@@ -552,7 +565,9 @@ class SweepWorker:
             beat.join()
         wall = time.time() - t_start
         trial.set_user_attr('trial_seconds', wall)
-        attrs = trial.user_attrs
+        # read what the training process wrote, past Optuna's per-process
+        # cache of the trials this process owns
+        attrs = self.raw_storage.get_trial(trial._trial_id).user_attrs
         if rc != 0:
             trial.set_user_attr(
                 'fail_reason', f'training exited with code {rc}; see '

@@ -20,6 +20,9 @@ from mmext.registry import HOOKS
 ENV_STORAGE = 'MMEXT_SWEEP_STORAGE'
 ENV_STUDY = 'MMEXT_SWEEP_STUDY'
 ENV_TRIAL_ID = 'MMEXT_SWEEP_TRIAL_ID'
+#: JSON ``{"name", "startup", "warmup", "max_resource"}`` of the pruner (an
+#: Optuna study does not store its pruner)
+ENV_PRUNER = 'MMEXT_SWEEP_PRUNER'
 
 
 def _pick_metric(metrics: Dict[str, float], key: str) -> Optional[float]:
@@ -69,12 +72,18 @@ class OptunaPruningHook(Hook):
 
     def _connect(self):
         if self._trial is None:
+            import json
+
             import optuna
 
-            from mmext.workflow.sweep import open_storage
+            from mmext.workflow.sweep import make_pruner, open_storage
             storage = open_storage(os.environ[ENV_STORAGE])
+            pruner = None
+            if os.environ.get(ENV_PRUNER):
+                pruner = make_pruner(**json.loads(os.environ[ENV_PRUNER]))
             study = optuna.load_study(
-                study_name=os.environ[ENV_STUDY], storage=storage)
+                study_name=os.environ[ENV_STUDY], storage=storage,
+                pruner=pruner)
             self._trial = optuna.trial.Trial(study,
                                              int(os.environ[ENV_TRIAL_ID]))
         return self._trial
