@@ -24,6 +24,7 @@ must exist in the config; :func:`check_space` says which one does not.
 """
 import ast
 import copy
+import glob
 import json
 import math
 import os
@@ -417,6 +418,31 @@ def make_pruner(name: str, startup: int = 2, warmup: int = 0,
     raise SweepError(f'--pruner {name!r}: choose median, hyperband or none')
 
 
+def _terminate_tree(pid: int) -> None:
+    """SIGTERM ``pid`` and its descendants (``dist_train.sh`` runs torchrun
+    as a child of bash, which does not pass signals on)."""
+    import signal
+    children = {}
+    for stat in glob.glob('/proc/[0-9]*/stat'):
+        try:
+            with open(stat) as f:
+                fields = f.read().rsplit(')', 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(
+            int(stat.split('/')[2]))
+    todo, found = [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo += children.get(p, [])
+    for p in found:
+        try:
+            os.kill(p, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
@@ -476,7 +502,7 @@ class SweepWorker:
         from optuna.exceptions import UpdateFinishedTrialError
         from optuna.trial import TrialState
         now, found = time.time(), 0
-        storage = self.study._storage
+        storage = self.raw_storage
         for t in self._trials():
             if t.state != TrialState.RUNNING:
                 continue
@@ -485,13 +511,15 @@ class SweepWorker:
                 beat = t.datetime_start.timestamp()
             if beat is None or now - beat < self.grace:
                 continue
+            # the reason first: a finished trial takes no attributes; the
+            # worker whose FAIL goes through (one only) enqueues the retry
             try:
+                storage.set_trial_user_attr(
+                    t._trial_id, 'fail_reason',
+                    f'no heartbeat for {now - beat:.0f} s (worker died)')
                 storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
             except (UpdateFinishedTrialError, RuntimeError):
                 continue  # another worker got there first
-            storage.set_trial_user_attr(
-                t._trial_id, 'fail_reason',
-                f'no heartbeat for {now - beat:.0f} s (worker died)')
             found += 1
             retries = t.user_attrs.get('retries', 0)
             if retries >= self.max_retry:
@@ -507,10 +535,20 @@ class SweepWorker:
         return found
 
     # -- one trial ----------------------------------------------------------
-    def _beat(self, trial, stop: threading.Event) -> None:
+    def _beat(self, trial, stop: threading.Event, proc) -> None:
+        from optuna.exceptions import UpdateFinishedTrialError
         while not stop.wait(self.heartbeat):
             try:
                 trial.set_user_attr('heartbeat', time.time())
+            except UpdateFinishedTrialError:
+                # another worker took this trial for dead (its heartbeat
+                # came too late) and will retry it: stop training here so
+                # that two runs never share the work dir
+                self.log(f'[sweep] trial {trial.number} was declared dead '
+                         'by another worker; stopping its run here')
+                self._lost = True
+                _terminate_tree(proc.pid)
+                return
             except Exception as err:  # storage hiccup: try next time
                 self.log(f'[sweep] heartbeat failed: {err}')
 
@@ -552,17 +590,21 @@ class SweepWorker:
         self.log(f'[sweep] trial {trial.number} starts: {desc}' +
                  (' (resuming)' if resume else ''))
         stop = threading.Event()
-        beat = threading.Thread(target=self._beat, args=(trial, stop),
-                                daemon=True)
-        beat.start()
-        try:
-            with open(osp.join(work_dir, 'sweep_train.log'), 'ab') as out:
-                rc = subprocess.call(
-                    self._command(cfg_path, work_dir, resume), env=env,
-                    stdout=out, stderr=subprocess.STDOUT, cwd=os.getcwd())
-        finally:
-            stop.set()
-            beat.join()
+        self._lost = False
+        with open(osp.join(work_dir, 'sweep_train.log'), 'ab') as out:
+            proc = subprocess.Popen(
+                self._command(cfg_path, work_dir, resume), env=env,
+                stdout=out, stderr=subprocess.STDOUT, cwd=os.getcwd())
+            beat = threading.Thread(target=self._beat,
+                                    args=(trial, stop, proc), daemon=True)
+            beat.start()
+            try:
+                rc = proc.wait()
+            finally:
+                stop.set()
+                beat.join()
+        if self._lost:
+            return  # the trial is FAIL already and retried elsewhere
         wall = time.time() - t_start
         trial.set_user_attr('trial_seconds', wall)
         # read what the training process wrote, past Optuna's per-process

@@ -110,7 +110,7 @@ def summarize(study_name: str, storage, sweep_dir: str, top: int,
         try:
             imp = optuna.importance.get_param_importances(study)
             out['importances'] = imp
-            print('\nparameter importances (fANOVA):')
+            print('\nparameter importances (Optuna\'s default evaluator):')
             for k, v in imp.items():
                 print(f'  {k:40s} {v:.3f}')
         except (ValueError, RuntimeError) as err:

@@ -123,7 +123,8 @@ class Table:
         def esc(text: str) -> str:
             for a, b in (('\\', r'\textbackslash{}'), ('&', r'\&'),
                          ('%', r'\%'), ('_', r'\_'), ('#', r'\#'),
-                         ('$', r'\$')):
+                         ('$', r'\$'), ('Δ', r'$\Delta$'),
+                         ('±', r'$\pm$')):
                 text = text.replace(a, b)
             return text
 
@@ -170,7 +171,8 @@ class Table:
                     cells += ['' if cell.get(k) is None else cell[k]
                               for k in ('mean', 'std', 'n')]
                 else:
-                    cells.append('' if cell is None else cell)
+                    cells.append('' if cell is None else
+                                 str(cell).strip() if c == 0 else cell)
                     if c and any(isinstance(r[c], dict) for r in self.rows):
                         cells += ['', '']
             writer.writerow(cells)

@@ -155,6 +155,8 @@ def test_latex_structure(runs, tmp_path):
     ncol = len(table.header)
     assert all(x.count(' & ') == ncol - 1 for x in body)
     assert r'\caption{toy\_mse \& co}' in tex
+    assert r'$\Delta$ best val toy/mse & $\Delta$ \% \\' in tex
+    assert 'Δ' not in tex and '±' not in tex  # pdflatex-safe
     assert r'$\pm$' in body[1]
     # one bold cell per ranked column (best and last val)
     assert tex.count(r'\textbf{') == 2
@@ -238,3 +240,25 @@ def test_model_index_and_report(runs, tmp_path):
         assert bad not in md, bad
     assert page.count('data:image/png;base64,') >= 3
     assert 'src="http' not in page and '<script' not in page
+
+
+def _tool(name):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        name, ROOT / 'tools/analysis_tools' / f'{name}.py')
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bad_input_is_one_line(tmp_path, capsys):
+    for name, extra in (('summarize', []), ('report', ['--out',
+                                                       str(tmp_path)]),
+                        ('gen_model_index', ['--out-dir', str(tmp_path)])):
+        assert _tool(name).main([str(tmp_path / 'nope'), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err == f'error: work dir not found: {tmp_path / "nope"}\n'
+    assert _tool('summarize').main([str(tmp_path), '--columns',
+                                    'bestt']) == 2
+    assert "unknown column 'bestt'; choose from test, best" in \
+        capsys.readouterr().err

@@ -19,7 +19,10 @@ cd "$ROOT"
 T0=$(date +%s)
 say() { printf '\n[sweep demo %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
 
-bash tools/install.sh
+# MMEXT_SKIP_INSTALL=1: the venv is managed elsewhere (shared machines)
+if [ -z "${MMEXT_SKIP_INSTALL:-}" ]; then
+    bash tools/install.sh
+fi
 VENV=${MMEXT_VENV:-$ROOT/.venv}
 export PYTHON="$VENV/bin/python" PYTHONUNBUFFERED=1
 export PYTHONPATH="$ROOT:${PYTHONPATH:-}"
