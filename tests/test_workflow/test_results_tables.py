@@ -47,7 +47,7 @@ def runs(tmp_path_factory):
     # the baseline under two seeds, through the multi-seed tool
     proc = run_tool(['train_seeds.py', BASE, '--seeds', '0', '1',
                      '--launcher', 'none', '--work-dir', tmp / 'toy_sweep'],
-                    timeout=600)
+                    timeout=1800)  # generous: seconds when idle
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '[seeds] all seeds trained' in proc.stdout
     # the ablation: trained and tested in this process

@@ -17,8 +17,9 @@ another experiment's config is an ablation of it (or name the baseline with
 metric's unit and in %. ``--per-group`` adds the per-action table the pose
 metric logs at test time; ``--per-class METRIC`` a per-class table from
 the per-sample files of ``tools/test.py --per-sample`` (action
-recognition: per-class top-1 accuracy). Nothing is typed in: every value comes from the
-work dirs, a value that does not exist is written ``missing``.
+recognition: per-class top-1 accuracy). Nothing is typed in: every value
+comes from the work dirs, a value that does not exist is written
+``missing``.
 """
 import argparse
 import os
