@@ -8,7 +8,6 @@ import pytest
 from conftest import ROOT
 from scipy import stats
 
-from mmext.evaluation.pose3d import Pose3DMetric
 from mmext.workflow.significance import (compare, paired_bootstrap_ci,
                                          wilcoxon_signed_rank)
 
@@ -57,6 +56,7 @@ def test_bootstrap_ci_equals_naive_loop_and_agrees_with_scipy():
 def _per_sample_file(path, offsets):
     """Pose3DMetric on two 2-joint clips whose joint 1 is off by
     ``offsets[frame]`` mm along x; writes the per-sample file."""
+    from mmext.evaluation.pose3d import Pose3DMetric
     metric = Pose3DMetric(per_sample_file=str(path))
     samples = []
     for clip, action in ((0, 'Walk'), (1, 'Sit')):
