@@ -37,6 +37,10 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--per-sample',
+        help='save every test sample\'s error with its sample id to this '
+        '.json file (for tools/analysis_tools/compare_runs.py)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -66,6 +70,13 @@ def main(argv=None):
                                                   ]
         evaluator.append(dict(type='DumpResults', out_file_path=args.out))
         cfg.test_evaluator = evaluator
+
+    if args.per_sample is not None:
+        from mmext.workflow.significance import enable_per_sample
+        try:
+            enable_per_sample(cfg, args.per_sample)
+        except ValueError as err:
+            sys.exit(f'error: {err}')
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner

@@ -16,45 +16,15 @@ and prints a Markdown table: test metrics, the first / best / last
 validation value of ``--curve`` and the epoch of the best one.
 """
 import argparse
-import json
 import os.path as osp
 import sys
-from glob import glob
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 
-def _runs(work_dir: str) -> List[str]:
-    return sorted(d for d in glob(osp.join(work_dir, '*')) if osp.isdir(d)
-                  and osp.basename(d)[:8].isdigit())
-
-
-def test_metrics(work_dir: str) -> Optional[dict]:
-    """Metrics of the newest test run in ``work_dir`` (None if none)."""
-    for run in reversed(_runs(work_dir)):
-        path = osp.join(run, f'{osp.basename(run)}.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                lines = [json.loads(line) for line in f if line.strip()]
-            if lines:
-                return lines[-1]
-    return None
-
-
-def val_curve(work_dir: str, key: str) -> Dict[int, float]:
-    """Epoch -> validation ``key`` over all training runs (a resumed run
-    overrides the epochs it repeats)."""
-    curve: Dict[int, float] = {}
-    for run in _runs(work_dir):
-        path = osp.join(run, 'vis_data', 'scalars.json')
-        if not osp.isfile(path):
-            continue
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                match = [k for k in rec if k == key or k.endswith('/' + key)]
-                if match and 'loss' not in rec:
-                    curve[int(rec['step'])] = float(rec[match[0]])
-    return curve
+# the work-dir readers are shared with summarize.py / report.py
+from mmext.workflow.results import test_metrics, val_curve  # noqa: E402,F401
 
 
 def _fmt(value) -> str:

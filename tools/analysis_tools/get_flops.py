@@ -57,6 +57,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         'when tracing the full model is too slow)')
     parser.add_argument(
         '--no-table', action='store_true', help='print totals only')
+    parser.add_argument(
+        '--out',
+        help='also write {"params", "flops"} to this JSON file (e.g. '
+        'WORK_DIR/complexity.json, read by summarize.py and report.py)')
     args = parser.parse_args(argv)
     if (args.config is None) == (args.arch is None):
         parser.error('give either CONFIG or --arch (not both)')
@@ -152,6 +156,15 @@ def main(argv=None) -> int:
     print(f'params: {info["params"]:,} ({info["params"] / 1e6:.3f} M)')
     print(f'MACs:   {int(info["flops"]):,} ({info["flops"] / 1e9:.2f} G)')
     print(f'(analysis took {time.time() - start:.1f} s)')
+    if args.out:
+        import json
+        with open(args.out, 'w') as f:
+            json.dump(dict(params=int(info['params']),
+                           flops=int(info['flops']),
+                           input=[1, frames, 17, 3], model=desc,
+                           counter='mmengine get_model_complexity_info '
+                           '(MACs)'), f, indent=1)
+        print(f'written: {args.out}')
     return 0
 
 

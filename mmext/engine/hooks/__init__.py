@@ -9,10 +9,12 @@ from .gan_balance_hook import GANBalanceHook
 from .gan_guard_hook import GANGuardHook
 from .gan_log_hook import GANLogHook
 from .joint_order_hook import JointOrderCheckHook
+from .optuna_pruning_hook import OptunaPruningHook
 from .stateful import StatefulHook
 
 __all__ = [
     'AMPWarmupHook', 'CurriculumHook', 'DataCurriculumHook', 'EpochSeedHook',
     'FreezeModulesHook', 'GANBalanceHook', 'GANGuardHook', 'GANLogHook',
-    'JointOrderCheckHook', 'SafeCheckpointHook', 'StatefulHook'
+    'JointOrderCheckHook', 'OptunaPruningHook', 'SafeCheckpointHook',
+    'StatefulHook'
 ]

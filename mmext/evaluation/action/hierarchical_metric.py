@@ -87,6 +87,11 @@ class HierarchicalActionMetric(BaseMetric):
         with_f1_mean (bool): Report ``{stream}_f1_mean``. Defaults to True.
         collect_device (str): See ``BaseMetric``.
         prefix (str, optional): Defaults to ``'action'``.
+        per_sample_file (str, optional): also write, per test sample (its
+            index in the dataset), whether each stream's and the fused fine
+            top-1 prediction is correct (1/0) and the sample's fine class,
+            to this JSON file (``tools/test.py --per-sample``): per-class
+            tables and paired significance tests read it.
     """
     default_prefix: Optional[str] = 'action'
 
@@ -97,8 +102,10 @@ class HierarchicalActionMetric(BaseMetric):
                  fusion_weights: Optional[Dict[str, float]] = None,
                  with_f1_mean: bool = True,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 per_sample_file: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.per_sample_file = per_sample_file
         if isinstance(hierarchy, str):
             hierarchy = load_hierarchy(hierarchy)
         elif hierarchy is not None:
@@ -232,6 +239,9 @@ class HierarchicalActionMetric(BaseMetric):
         else:
             fused_coarse = None
 
+        if self.per_sample_file:
+            self._dump_per_sample(fine_labels,
+                                  dict(fused=fused_fine, **fine))
         out: Dict[str, float] = OrderedDict()
         levels = [('fused', fused_fine, fused_coarse)] + [
             (n, fine[n], coarse[n]) for n in names
@@ -252,3 +262,24 @@ class HierarchicalActionMetric(BaseMetric):
                         f1_coarse['micro'], f1_coarse['macro']
                     ]))
         return dict(out)
+
+    def _dump_per_sample(self, labels: np.ndarray,
+                         scores: Dict[str, np.ndarray]) -> None:
+        """``{'metrics': {'<stream>_top1_fine': {index: 1/0}}, 'groups':
+        {index: fine class}}`` to ``per_sample_file``."""
+        import json
+        import os
+        ids = [str(i) for i in range(len(labels))]
+        data = dict(
+            metric=type(self).__name__, unit='correct (1/0)',
+            lower_is_better=False,
+            metrics={
+                f'{name}_top1_fine': dict(zip(ids, (
+                    s.argmax(1) == labels).astype(int).tolist()))
+                for name, s in scores.items()
+            },
+            groups=dict(zip(ids, [int(x) for x in labels])))
+        folder = os.path.dirname(os.path.abspath(self.per_sample_file))
+        os.makedirs(folder, exist_ok=True)
+        with open(self.per_sample_file, 'w') as f:
+            json.dump(data, f)

@@ -100,6 +100,9 @@ class Pose3DMetric(BaseMetric):
             ``'S9_Greeting'`` for its npz data).
         per_action (bool): average per action first (paper protocol); if
             False, average over all frames.
+        per_sample_file (str, optional): also write every frame's errors
+            (mm) to this JSON file, keyed by frame id, for paired
+            significance tests (``tools/test.py --per-sample``).
         collect_device (str): ``'cpu'`` or ``'gpu'``.
         prefix (str, optional): metric name prefix.
     """
@@ -112,8 +115,10 @@ class Pose3DMetric(BaseMetric):
                  skip_list: Sequence[str] = (),
                  per_action: bool = True,
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 per_sample_file: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.per_sample_file = per_sample_file
         if isinstance(skip_list, str):
             raise TypeError('Pose3DMetric: skip_list must be a list of '
                             f'video names, got the string {skip_list!r}')
@@ -160,6 +165,20 @@ class Pose3DMetric(BaseMetric):
         Returns:
             dict: ``{metric: {action: [error of each counted frame]}}``.
         """
+        table, action_of = Pose3DMetric.frame_error_table(results)
+        out = {}
+        for m, errors in table.items():
+            per_action = defaultdict(list)
+            for k, err in errors.items():
+                per_action[action_of[k]].append(err)
+            out[m] = dict(per_action)
+        return out
+
+    @staticmethod
+    def frame_error_table(results: List[dict]) -> Tuple[dict, dict]:
+        """Per-frame errors keyed by frame: ``({metric: {key: error}},
+        {key: action})``; a key is ``('id', frame id)``, or ``('anon', n)``
+        for samples without ``frame_ids``."""
         sums = {m: defaultdict(lambda: [0., 0]) for m in
                 ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve')}
         action_of = {}
@@ -186,13 +205,9 @@ class Pose3DMetric(BaseMetric):
                     acc[0] += float(v)
                     acc[1] += 1
                     action_of[k] = res['action']
-        out = {}
-        for m, table in sums.items():
-            per_action = defaultdict(list)
-            for k, (s, c) in table.items():
-                per_action[action_of[k]].append(s / c)
-            out[m] = dict(per_action)
-        return out
+        table = {m: {k: s / c for k, (s, c) in t.items()}
+                 for m, t in sums.items()}
+        return table, action_of
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Average per action then over actions; log a per-action table."""
@@ -220,9 +235,33 @@ class Pose3DMetric(BaseMetric):
                     'nan')
         rows.append(['Average', sum(r[1] for r in rows)] +
                     [metrics[n] for n in names.values()])
+        if self.per_sample_file:
+            self.dump_per_sample(results, names)
         how = 'per-action mean' if self.per_action else 'per-frame mean'
         print_log(
             f'3D pose errors in mm ({how}; MPJVE in mm/frame):\n' +
             format_table(['action', 'frames', *names.values()], rows),
             logger='current')
         return metrics
+
+    def dump_per_sample(self, results: list, names: dict) -> None:
+        """Write ``{'metrics': {name: {frame id: error}}, 'groups':
+        {frame id: action}}`` to ``per_sample_file``."""
+        import json
+        import os
+        table, action_of = self.frame_error_table(results)
+
+        def sid(key):
+            return str(key[1]) if key[0] == 'id' else f'anon_{key[1]}'
+
+        data = dict(
+            metric=type(self).__name__, unit='mm', lower_is_better=True,
+            metrics={names[m]: {sid(k): v for k, v in t.items()}
+                     for m, t in table.items()},
+            groups={sid(k): a for k, a in action_of.items()})
+        folder = os.path.dirname(os.path.abspath(self.per_sample_file))
+        os.makedirs(folder, exist_ok=True)
+        with open(self.per_sample_file, 'w') as f:
+            json.dump(data, f)
+        print_log(f'per-sample errors written to {self.per_sample_file}',
+                  logger='current')

@@ -1,0 +1,141 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Paired bootstrap CI and Wilcoxon signed-rank test against scipy and a
+naive loop; per-sample files written by the real Pose3DMetric."""
+import json
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from scipy import stats
+
+from mmext.workflow.significance import (compare, paired_bootstrap_ci,
+                                         wilcoxon_signed_rank)
+
+# hand-made paired differences: no ties, no zeros
+DIFF = np.array([1.5, -0.3, 2.1, 0.8, -1.2, 3.3, 0.4, 1.9, -0.7, 2.6])
+
+
+def test_wilcoxon_exact_matches_scipy():
+    ours = wilcoxon_signed_rank(DIFF)
+    ref = stats.wilcoxon(DIFF, method='exact')
+    assert ours['method'] == 'exact'
+    # W- = ranks of |-0.3|, |-0.7|, |-1.2| = 1 + 3 + 5 = 9 (by hand)
+    assert ours['statistic'] == 9.0 == ref.statistic
+    assert ours['pvalue'] == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_wilcoxon_ties_and_zeros_match_scipy_normal_approximation():
+    rng = np.random.default_rng(3)
+    d = np.round(rng.normal(0.3, 1.0, size=80), 1)  # many ties
+    d[:5] = 0.0  # zeros (and values rounded to 0) are dropped (Wilcox)
+    ours = wilcoxon_signed_rank(d)
+    ref = stats.wilcoxon(d, zero_method='wilcox', correction=False,
+                         method='approx')
+    assert ours['method'] == 'normal' and ours['n'] == int((d != 0).sum())
+    assert ours['statistic'] == ref.statistic
+    assert ours['pvalue'] == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_bootstrap_ci_equals_naive_loop_and_agrees_with_scipy():
+    lo, hi = paired_bootstrap_ci(DIFF, n_boot=2000, seed=7)
+    rng = np.random.default_rng(7)
+    means = [DIFF[rng.integers(0, len(DIFF), size=len(DIFF))].mean()
+             for _ in range(2000)]
+    assert (lo, hi) == tuple(np.quantile(means, [0.025, 0.975]))
+    # scipy draws other resamples: agreement within Monte Carlo error
+    lo, hi = paired_bootstrap_ci(DIFF, n_boot=20000, seed=0)
+    ref = stats.bootstrap((DIFF, ), np.mean, n_resamples=20000,
+                          method='percentile', random_state=1)
+    ci = ref.confidence_interval
+    se = DIFF.std(ddof=1) / np.sqrt(len(DIFF))
+    assert abs(lo - ci.low) < 0.1 * se
+    assert abs(hi - ci.high) < 0.1 * se
+    assert lo < DIFF.mean() < hi
+
+
+def _per_sample_file(path, offsets):
+    """Pose3DMetric on two 2-joint clips whose joint 1 is off by
+    ``offsets[frame]`` mm along x; writes the per-sample file."""
+    from mmext.evaluation.pose3d import Pose3DMetric
+    metric = Pose3DMetric(per_sample_file=str(path))
+    samples = []
+    for clip, action in ((0, 'Walk'), (1, 'Sit')):
+        ids = np.arange(3) + 3 * clip
+        gt = np.zeros((3, 2, 3))
+        gt[:, 1, 1] = 0.1
+        pred = gt.copy()
+        pred[:, 1, 0] = [offsets[i] / 1000. for i in ids]
+        samples.append(dict(pred_instances=dict(keypoints=pred[None]),
+                            gt_instances=dict(lifting_target=gt),
+                            action=action, video=f'v{clip}',
+                            frame_ids=ids))
+    metric.process([], samples)
+    return metric.compute_metrics(metric.results)
+
+
+def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
+                                                           capsys):
+    base = [10., 20., 30., 40., 50., 60.]
+    new = [8., 19., 25., 41., 44., 52.]
+    res_a = _per_sample_file(tmp_path / 'a.json', base)
+    _per_sample_file(tmp_path / 'b.json', new)
+    data = json.loads((tmp_path / 'a.json').read_text())
+    # MPJPE of a frame = offset / 2 (2 joints, the root is exact)
+    assert data['metrics']['MPJPE'] == {
+        str(i): pytest.approx(v / 2) for i, v in enumerate(base)}
+    assert data['groups'] == {'0': 'Walk', '1': 'Walk', '2': 'Walk',
+                              '3': 'Sit', '4': 'Sit', '5': 'Sit'}
+    # the per-action mean of the file is what the metric reported
+    walk = np.mean(base[:3]) / 2
+    sit = np.mean(base[3:]) / 2
+    assert res_a['MPJPE'] == pytest.approx((walk + sit) / 2)
+
+    out = compare(str(tmp_path / 'a.json'), str(tmp_path / 'b.json'),
+                  'MPJPE', n_boot=4000, seed=1)
+    diff = (np.array(new) - np.array(base)) / 2
+    assert out['n'] == 6
+    assert out['mean_diff'] == pytest.approx(diff.mean())
+    assert out['ci'] == pytest.approx(paired_bootstrap_ci(diff, 4000,
+                                                          seed=1))
+    assert out['pvalue'] == pytest.approx(
+        stats.wilcoxon(diff, method='exact').pvalue)
+
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'compare_runs', ROOT / 'tools/analysis_tools/compare_runs.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    capsys.readouterr()
+    assert tool.main([str(tmp_path / 'a.json'),
+                      str(tmp_path / 'b.json'), '--n-boot', '4000',
+                      '--seed', '1']) == 0
+    lo, hi = out['ci']
+    assert capsys.readouterr().out.splitlines()[1] == (
+        f'B - A: {out["mean_diff"]:+.2f} mm [95% CI {lo:+.2f}, {hi:+.2f}], '
+        f'Wilcoxon p = {out["pvalue"]:.3g} (n = 6)')
+    assert tool.main([str(tmp_path / 'a.json'),
+                      str(tmp_path / 'missing.json')]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f'error: per-sample file not found: {tmp_path / "missing.json"}'
+
+
+def test_action_metric_per_sample_file_gives_per_class_table(tmp_path):
+    from mmext.evaluation.action import HierarchicalActionMetric
+    from mmext.workflow.results import per_sample_groups
+    labels = [0, 0, 1, 1, 1, 2]
+    preds = [0, 1, 1, 1, 0, 2]  # class 0: 1/2, class 1: 2/3, class 2: 1/1
+    metric = HierarchicalActionMetric(
+        topk=(1, ), per_sample_file=str(tmp_path / 'per_sample.json'))
+    samples = [dict(gt_label=np.array([y]),
+                    pred_score=np.eye(3)[p] * 0.8 + 0.2 / 3)
+               for y, p in zip(labels, preds)]
+    metric.process([], samples)
+    out = metric.compute_metrics(metric.results)
+    assert out['fused_top1_fine'] == pytest.approx(4 / 6)
+    data = json.loads((tmp_path / 'per_sample.json').read_text())
+    assert data['metrics']['fused_top1_fine'] == {
+        '0': 1, '1': 0, '2': 1, '3': 1, '4': 0, '5': 1}
+    table = per_sample_groups(str(tmp_path), 'fused_top1_fine')
+    rows = {g: r['fused_top1_fine'] for g, r in table['rows'].items()}
+    assert rows == pytest.approx({'0': 0.5, '1': 2 / 3, '2': 1.0,
+                                  'Average': (0.5 + 2 / 3 + 1) / 3})
