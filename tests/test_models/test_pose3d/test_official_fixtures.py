@@ -7,8 +7,8 @@ tools/misc/generate_motionagformer_official_fixtures.py). Each checkpoint is
 converted by mmext's converter tool, loaded strictly into an mmpose
 ``PoseLifter`` and must reproduce the official outputs to 1e-5.
 """
-import importlib.util
 import json
+import runpy
 from pathlib import Path
 
 import pytest
@@ -29,10 +29,9 @@ IO = torch.load(FIXTURES / 'io.pth.tr', map_location='cpu',
 
 
 def _load_tool():
-    spec = importlib.util.spec_from_file_location('mag_converter', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The converter script's functions (``main``, ``parse_args``)."""
+    from types import SimpleNamespace
+    return SimpleNamespace(**runpy.run_path(str(TOOL)))
 
 
 def _official(variant):
