@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .results import Experiment, stat, train_curve, val_curve
+from .results import Experiment, train_curve, val_curve
 
 __all__ = [
     'smooth', 'plot_curves', 'plot_bars', 'plot_group_bars', 'pareto_front',
@@ -178,7 +178,3 @@ def plot_pareto(names: List[str], costs: List[Optional[float]],
                 missing=[names[i] for i in range(len(names))
                          if i not in keep], files=files)
 
-
-def experiment_stat(e: Experiment, column: str, key: str,
-                    rule: str) -> dict:
-    return e.metric(column, key, rule) if e else stat([])

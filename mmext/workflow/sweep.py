@@ -39,8 +39,6 @@ from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
-from mmext.utils import ConfigError
-
 __all__ = [
     'SweepError', 'load_space', 'check_space', 'suggest', 'grid_space',
     'open_storage', 'objective_spec', 'has_key', 'build_trial_config',

@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
 from conftest import ROOT, free_port, tool_env
@@ -316,3 +317,23 @@ def test_postgresql_study_shared_by_two_workers(tmp_path, postgres_url):
                               storage=sweep_tool.open_storage(postgres_url))
     _no_duplicates(study, 2)
     assert all(t.state.name == 'COMPLETE' for t in study.get_trials())
+
+
+@pytest.mark.parametrize('space,config', [
+    ('pose3d_lr-bs-wd_grid.py',
+     'pose3d/mambagcn/mambagcn-b_243frm_1xb16-60e_h36m.py'),
+    ('pose3d_architecture.py',
+     'pose3d/motionagformer/motionagformer-b_243frm_1xb16-60e_h36m.py'),
+    ('pose3d_demo.py', 'pose3d/motionagformer/'
+     'motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py'),
+])
+def test_shipped_spaces_fit_the_pose_configs(space, config):
+    from mmext.utils import load_config
+    from mmext.workflow.sweep import check_space, grid_space, load_space
+    cfg = load_config(str(ROOT / 'configs' / config), check_data=False)
+    checked = check_space(load_space(str(ROOT / 'configs/sweeps' / space)),
+                          cfg, space)
+    if space != 'pose3d_demo.py':
+        sizes = [len(v) for v in grid_space(checked).values()]
+        assert int(np.prod(sizes)) == {'pose3d_lr-bs-wd_grid.py': 36,
+                                       'pose3d_architecture.py': 12}[space]
