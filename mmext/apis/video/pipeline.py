@@ -187,8 +187,8 @@ def video_to_pose3d(video: str, detector, pose2d, lifter,
 
     See :func:`video_to_pose2d` (``all_persons``, ``max_persons``,
     ``bbox_thr``, ``det_cat_id``, ``iou_thr``, ``max_age``,
-    ``max_frames``, ``progress``) and :func:`lift_tracks` (``max_gap``, ``stride``, ``flip``,
-    ``batch_size``).
+    ``max_frames``, ``progress``) and :func:`lift_tracks` (``max_gap``,
+    ``stride``, ``flip``, ``batch_size``).
     """
     lift_keys = ('max_gap', 'stride', 'flip', 'batch_size')
     lift_kwargs = {k: kwargs.pop(k) for k in lift_keys if k in kwargs}
