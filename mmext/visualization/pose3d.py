@@ -7,7 +7,7 @@ import numpy as np
 
 __all__ = [
     'H36M_BONES', 'H36M_LEFT_JOINTS', 'H36M_RIGHT_JOINTS',
-    'render_skeleton_3d', 'strip_frame_indices'
+    'Skeleton3DRenderer', 'render_skeleton_3d', 'strip_frame_indices'
 ]
 
 # (parent, child) pairs in Human3.6M joint order.
@@ -55,6 +55,97 @@ def strip_frame_indices(num_frames: int, stride: int,
         pick = np.linspace(0, len(frames) - 1, max_panels).round()
         frames = [frames[int(i)] for i in pick]
     return frames
+
+
+def _setup_axes(ax, radius: float, title: str) -> list:
+    """Equal limits ``[-radius, radius]``, the fixed view, no tick labels;
+    returns one empty line per bone."""
+    ax.set_xlim(-radius, radius)
+    ax.set_ylim(-radius, radius)
+    ax.set_zlim(-radius, radius)
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=15., azim=-70.)
+    ax.set_xticklabels([])
+    ax.set_yticklabels([])
+    ax.set_zticklabels([])
+    ax.set_title(title, fontsize=8)
+    return [
+        ax.plot([], [], [], color=_bone_color(c), lw=2)[0]
+        for _, c in H36M_BONES
+    ]
+
+
+class Skeleton3DRenderer:
+    """Draw one or more 3D skeletons per call into a BGR image.
+
+    A matplotlib figure with ``num_panels`` 3D axes side by side is set up
+    once (fixed, equal axis limits ``[-radius, radius]``, the view and the
+    bone colours of :func:`render_skeleton_3d`); :meth:`render` redraws the
+    bones and returns the canvas, so a video costs one canvas draw per
+    frame. Used by :func:`render_skeleton_3d` and the video tools.
+
+    Args:
+        num_panels (int): skeletons drawn side by side.
+        radius (float): half the axis range, in the units of the poses.
+        titles (Sequence[str]): one title per panel.
+        panel_px (int): panel size in pixels.
+    """
+
+    def __init__(self,
+                 num_panels: int = 1,
+                 radius: float = 1.,
+                 titles: Sequence[str] = ('3D', ),
+                 panel_px: int = 240):
+        import matplotlib
+        matplotlib.use('Agg', force=False)
+        import matplotlib.pyplot as plt
+        if num_panels < 1 or panel_px < 32 or not radius > 0:
+            raise ValueError('num_panels >= 1, panel_px >= 32 and radius > 0 '
+                             f'expected, got {num_panels}, {panel_px}, '
+                             f'{radius}')
+        titles = list(titles) + [''] * (num_panels - len(titles))
+        self._plt = plt
+        dpi = 100
+        self.fig = plt.figure(
+            figsize=(num_panels * panel_px / dpi, panel_px / dpi), dpi=dpi)
+        self.axes_lines = []
+        for k in range(num_panels):
+            ax = self.fig.add_subplot(1, num_panels, k + 1, projection='3d')
+            self.axes_lines.append(_setup_axes(ax, float(radius), titles[k]))
+        self.fig.subplots_adjust(0, 0, 1, 0.92, 0, 0)
+
+    def render(self,
+               poses: Sequence[Optional[np.ndarray]],
+               plot_axes: bool = False) -> np.ndarray:
+        """Draw one pose per panel.
+
+        Args:
+            poses (Sequence[np.ndarray | None]): one (17, 3) pose per panel
+                in image-style axes (x right, y down, z depth), or ``None``
+                (or a pose with NaNs) for an empty panel.
+            plot_axes (bool): the poses are already root-centred plot axes.
+
+        Returns:
+            np.ndarray: the canvas as a BGR uint8 image.
+        """
+        import cv2
+        for lines, pose in zip(self.axes_lines, poses):
+            if pose is None or not np.isfinite(pose).all():
+                for line in lines:
+                    line.set_data_3d([], [], [])
+                continue
+            p = np.asarray(pose, np.float64)
+            if not plot_axes:
+                p = _to_plot_axes(p[None])[0]
+            for line, (a, b) in zip(lines, H36M_BONES):
+                line.set_data_3d(p[[a, b], 0], p[[a, b], 1], p[[a, b], 2])
+        self.fig.canvas.draw()
+        rgba = np.asarray(self.fig.canvas.buffer_rgba())
+        return cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
+
+    def close(self) -> None:
+        """Free the figure."""
+        self._plt.close(self.fig)
 
 
 def render_skeleton_3d(pred: np.ndarray,
@@ -121,20 +212,7 @@ def render_skeleton_3d(pred: np.ndarray,
     dpi = 100
 
     def setup(ax, k):
-        r = radius[k]
-        ax.set_xlim(-r, r)
-        ax.set_ylim(-r, r)
-        ax.set_zlim(-r, r)
-        ax.set_box_aspect((1, 1, 1))
-        ax.view_init(elev=15., azim=-70.)
-        ax.set_xticklabels([])
-        ax.set_yticklabels([])
-        ax.set_zticklabels([])
-        ax.set_title(titles[k], fontsize=8)
-        return [
-            ax.plot([], [], [], color=_bone_color(c), lw=2)[0]
-            for _, c in H36M_BONES
-        ]
+        return _setup_axes(ax, radius[k], titles[k])
 
     def draw(lines, pose):
         for line, (a, b) in zip(lines, H36M_BONES):
@@ -161,21 +239,12 @@ def render_skeleton_3d(pred: np.ndarray,
         return str(out_path)
 
     import cv2
-    fig = plt.figure(
-        figsize=(len(seqs) * panel_px / dpi, panel_px / dpi), dpi=dpi)
+    renderer = Skeleton3DRenderer(
+        len(seqs), radius=radius[0], titles=titles, panel_px=panel_px)
     writer = None
     try:
-        axes_lines = []
-        for k in range(len(seqs)):
-            ax = fig.add_subplot(1, len(seqs), k + 1, projection='3d')
-            axes_lines.append(setup(ax, k))
-        fig.subplots_adjust(0, 0, 1, 0.92, 0, 0)
         for t in range(0, len(pred), int(stride)):
-            for lines, seq in zip(axes_lines, seqs):
-                draw(lines, seq[t])
-            fig.canvas.draw()
-            rgba = np.asarray(fig.canvas.buffer_rgba())
-            frame = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
+            frame = renderer.render([seq[t] for seq in seqs], plot_axes=True)
             if writer is None:
                 height, width = frame.shape[:2]
                 writer = cv2.VideoWriter(
@@ -190,5 +259,5 @@ def render_skeleton_3d(pred: np.ndarray,
     finally:
         if writer is not None:
             writer.release()
-        plt.close(fig)
+        renderer.close()
     return str(out_path)
