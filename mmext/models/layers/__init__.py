@@ -6,3 +6,4 @@ from .graph import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
 from .tcn import *  # noqa: F401,F403
 from .ssm import *  # noqa
+from .checkpoint import *  # noqa: F401,F403
