@@ -4,7 +4,7 @@
     python tools/analysis_tools/benchmark_memory.py CONFIG [CONFIG ...]
         [--with-cp off all 2 ...] [--batch-sizes 1 2 3] [--num-frames T]
         [--steps 3] [--rounds 1] [--device cpu|cuda] [--threads N]
-        [--code LABEL=DIR ...] [--out table.md]
+        [--baseline LABEL=DIR ...] [--out table.md]
 
 One training step = forward, the config's loss, backward and an AdamW
 step, on random inputs of the config's shape (as ``benchmark_train.py``).
@@ -31,9 +31,10 @@ residual of that fit: the noise of the method on this run. Step time is
 the median over ``--steps`` further steps at the largest batch size, in
 ms per sample; with ``--rounds R`` every point is measured ``R`` times,
 interleaved across the rows, and the median is kept, so that the rows'
-ratios are side by side in one run. ``--code LABEL=DIR`` runs the same
-rows with another checkout of mmext on ``PYTHONPATH`` (e.g. the main
-branch, as a baseline).
+ratios are side by side in one run. ``--baseline LABEL=DIR`` adds rows
+(``with_cp`` off only) that run another checkout of mmext from
+``PYTHONPATH`` (e.g. the main branch before a change), in the same
+interleaved loop.
 
 ``--num-frames T`` overrides the arch's clip length (the temporal
 BatchNorm is sized by it) to fit a small machine; activation memory is
@@ -217,7 +218,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--rounds', type=int, default=1)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=None)
-    parser.add_argument('--code', nargs='+', default=None,
+    parser.add_argument('--baseline', nargs='+', default=[],
                         help='LABEL=DIR checkouts of mmext to compare')
     parser.add_argument('--out', help='write the Markdown table here')
     parser.add_argument('--worker', action='store_true',
@@ -243,21 +244,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     if any(b < 1 for b in args.batch_sizes):
         parser.error('--batch-sizes must be positive')
     repo = os.path.dirname(os.path.dirname(HERE))
-    codes = [('this', repo)]
-    if args.code:
-        codes = []
-        for item in args.code:
-            label, sep, path = item.partition('=')
-            if not sep or not os.path.isdir(path):
-                parser.error(f'--code {item!r}: expected LABEL=DIR with an '
-                             f'existing directory')
-            codes.append((label, os.path.abspath(path)))
+    baselines = []
+    for item in args.baseline:
+        label, sep, path = item.partition('=')
+        if not sep or not os.path.isdir(os.path.join(path, 'mmext')):
+            parser.error(f'--baseline {item!r}: expected LABEL=DIR with DIR '
+                         f'a checkout of mmext')
+        baselines.append((label, os.path.abspath(path)))
     for path in args.configs:
         if not os.path.isfile(path):
             parser.error(f'config file {path!r} does not exist')
 
-    rows = [(label, code, cfg, cp) for label, code in codes
-            for cfg in args.configs for cp in args.with_cp]
+    rows = [(label, code, cfg, 'off') for label, code in baselines
+            for cfg in args.configs]
+    rows += [('this', repo, cfg, cp) for cfg in args.configs
+             for cp in args.with_cp]
     samples = {}
     for _ in range(args.rounds):
         for row in rows:

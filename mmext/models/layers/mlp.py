@@ -115,9 +115,9 @@ class _LayerNormMlp(torch.autograd.Function):
                 torch.ops.aten.native_layer_norm_backward(
                     grad_xn, xf, [x.shape[-1]], mean, rstd, ln_w, ln_b,
                     [True, True, True])
-        return (grad_x.to(x.dtype), grad_ln_w, grad_ln_b, None, grad_w1.to(w1.dtype),
-                grad_b1.to(b1_dtype), grad_w2.to(w2.dtype),
-                grad_b2.to(b2_dtype))
+        return (grad_x.to(x.dtype), grad_ln_w, grad_ln_b, None,
+                grad_w1.to(w1.dtype), grad_b1.to(b1_dtype),
+                grad_w2.to(w2.dtype), grad_b2.to(b2_dtype))
 
 
 def layer_norm_mlp(x: Tensor, norm: nn.LayerNorm, mlp: Mlp) -> Tensor:
