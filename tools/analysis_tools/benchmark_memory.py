@@ -8,16 +8,17 @@
 
 One training step = forward, the config's loss, backward and an AdamW
 step, on random inputs of the config's shape (as ``benchmark_train.py``).
-Every (code, config, with_cp, batch size) point runs in a *fresh
-subprocess*, one after the other (never two at once), so that no allocator
-cache carries over:
+Every checkout (this one, and ``--baseline`` ones) runs in its own
+subprocess, which measures its (config, with_cp, batch size) points one
+after the other, each with a freshly built model (never two at once):
 
 * **CPU** - peak RSS growth of one step. The worker runs one warm-up step
   (AdamW state and gradients exist afterwards), reads ``VmRSS``, resets the
   kernel's peak counter (``echo 5 > /proc/self/clear_refs``), runs one
   step and reads ``VmHWM``. ``MALLOC_MMAP_THRESHOLD_=65536`` makes glibc
   serve every buffer above 64 KiB by ``mmap`` and give it back on free, so
-  that RSS follows live memory instead of the allocator's cache. The growth
+  that RSS follows live memory instead of the allocator's cache (and the
+  previous point's model leaves nothing behind that the next one reuses). The growth
   includes everything the step allocates (activations kept for backward,
   gradients - they are freed by ``zero_grad(set_to_none=True)`` -, AdamW
   temporaries, oneDNN scratch).
@@ -91,6 +92,18 @@ def parse_with_cp(value: str):
 
 
 def worker(args) -> int:
+    """Measure every (config, with_cp, batch size) point in this process."""
+    for config in args.configs:
+        for with_cp in args.with_cp:
+            for batch in args.batch_sizes:
+                res = measure_point(config, with_cp, batch, args)
+                print('RESULT ' + json.dumps(
+                    dict(config=config, with_cp=with_cp, batch=batch,
+                         **res)), flush=True)
+    return 0
+
+
+def measure_point(config: str, with_cp: str, batch: int, args) -> dict:
     import gc
 
     import torch
@@ -101,7 +114,7 @@ def worker(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    cfg = load_config(args.config, check_data=False)
+    cfg = load_config(config, check_data=False)
     backbone = cfg.model.backbone
     if args.num_frames:
         from mmext.models.pose3d.backbones import MotionAGFormer
@@ -110,7 +123,7 @@ def worker(args) -> int:
             arch, str) else dict(arch)
         arch['num_frames'] = args.num_frames
         backbone.arch = arch
-    cp = parse_with_cp(args.with_cp)
+    cp = parse_with_cp(with_cp)
     if cp:
         backbone.update(cp)
     torch.manual_seed(0)
@@ -119,10 +132,9 @@ def worker(args) -> int:
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=5e-4, weight_decay=0.01)
     shape = input_shape(model)
-    b = args.batch_size
-    x = torch.randn(b, *shape, device=device)
-    target = torch.randn(b, shape[0], shape[1], 3, device=device)
-    weight = torch.ones(b, shape[0], shape[1], 1, device=device)
+    x = torch.randn(batch, *shape, device=device)
+    target = torch.randn(batch, shape[0], shape[1], 3, device=device)
+    weight = torch.ones(batch, shape[0], shape[1], 1, device=device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
@@ -158,22 +170,24 @@ def worker(args) -> int:
         sync()
         times.append(time.perf_counter() - t0)
     params = sum(p.numel() for p in model.parameters())
-    print('RESULT ' + json.dumps(
-        dict(before_mib=before, peak_mib=peak, growth_mib=peak - before,
-             step_s=statistics.median(times), params=params,
-             num_frames=shape[0])), flush=True)
-    return 0
+    del model, optimizer, x, target, weight
+    gc.collect()
+    return dict(before_mib=before, peak_mib=peak, growth_mib=peak - before,
+                step_s=statistics.median(times), params=params,
+                num_frames=shape[0])
 
 
 # --------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------
-def run_point(code_dir: str, config: str, with_cp: str, batch: int,
-              args) -> dict:
+def run_code(code_dir: str, configs: List[str], with_cp: List[str],
+             args) -> List[dict]:
+    """All points of one checkout in one fresh subprocess."""
     cmd = [
-        sys.executable, os.path.abspath(__file__), '--worker', config,
-        '--with-cp', with_cp, '--batch-size', str(batch), '--steps',
-        str(args.steps), '--device', args.device
+        sys.executable, os.path.abspath(__file__), '--worker', *configs,
+        '--with-cp', *with_cp, '--batch-sizes',
+        *map(str, args.batch_sizes), '--steps', str(args.steps),
+        '--device', args.device
     ]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
@@ -185,12 +199,14 @@ def run_point(code_dir: str, config: str, with_cp: str, batch: int,
                       if p])
     proc = subprocess.run(
         cmd, env=env, capture_output=True, text=True, cwd=code_dir)
-    for line in proc.stdout.splitlines():
-        if line.startswith('RESULT '):
-            return json.loads(line[len('RESULT '):])
-    raise RuntimeError(
-        f'worker failed for {config} with_cp={with_cp} batch={batch} '
-        f'(code {code_dir}):\n{proc.stderr[-3000:]}')
+    results = [
+        json.loads(line[len('RESULT '):])
+        for line in proc.stdout.splitlines() if line.startswith('RESULT ')
+    ]
+    if proc.returncode != 0:
+        raise RuntimeError(f'worker failed (code {code_dir}):\n'
+                           f'{proc.stderr[-3000:]}')
+    return results
 
 
 def fit(xs: List[float], ys: List[float]):
@@ -212,7 +228,6 @@ def main(argv: Optional[List[str]] = None) -> int:
                         help='off | all | k (every k-th block) | i,j,...')
     parser.add_argument('--batch-sizes', nargs='+', type=int,
                         default=[1, 2])
-    parser.add_argument('--batch-size', type=int, help=argparse.SUPPRESS)
     parser.add_argument('--num-frames', type=int, default=None)
     parser.add_argument('--steps', type=int, default=3)
     parser.add_argument('--rounds', type=int, default=1)
@@ -230,11 +245,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         except argparse.ArgumentTypeError as err:
             parser.error(str(err))
     if args.worker:
-        return worker(argparse.Namespace(
-            config=args.configs[0], with_cp=args.with_cp[0],
-            batch_size=args.batch_size, steps=args.steps,
-            device=args.device, threads=args.threads,
-            num_frames=args.num_frames))
+        return worker(args)
     if args.device.startswith('cuda'):
         import torch
         if not torch.cuda.is_available():
@@ -259,15 +270,18 @@ def main(argv: Optional[List[str]] = None) -> int:
             for cfg in args.configs]
     rows += [('this', repo, cfg, cp) for cfg in args.configs
              for cp in args.with_cp]
+    configs = [os.path.abspath(c) for c in args.configs]
+    runs = [(label, code, ['off']) for label, code in baselines]
+    runs.append(('this', repo, list(args.with_cp)))
     samples = {}
     for _ in range(args.rounds):
-        for row in rows:
-            for b in args.batch_sizes:
-                res = run_point(row[1], os.path.abspath(row[2]), row[3], b,
-                                args)
-                samples.setdefault((row, b), []).append(res)
-                print(dict(code=row[0], config=row[2], with_cp=row[3],
-                           batch=b, **res), flush=True)
+        for label, code, cps in runs:
+            for res in run_code(code, configs, cps, args):
+                row = (label, code,
+                       args.configs[configs.index(res['config'])],
+                       res['with_cp'])
+                samples.setdefault((row, res['batch']), []).append(res)
+                print(dict(code=label, **res), flush=True)
 
     bmax = max(args.batch_sizes)
     out = []
