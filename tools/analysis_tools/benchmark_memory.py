@@ -18,8 +18,9 @@ after the other, each with a freshly built model (never two at once):
   step and reads ``VmHWM``. ``MALLOC_MMAP_THRESHOLD_=65536`` makes glibc
   serve every buffer above 64 KiB by ``mmap`` and give it back on free, so
   that RSS follows live memory instead of the allocator's cache (and the
-  previous point's model leaves nothing behind that the next one reuses). The growth
-  includes everything the step allocates (activations kept for backward,
+  previous point's model leaves nothing behind that the next one
+  reuses). The growth includes everything the step allocates
+  (activations kept for backward,
   gradients - they are freed by ``zero_grad(set_to_none=True)`` -, AdamW
   temporaries, oneDNN scratch).
 * **CUDA** - ``torch.cuda.max_memory_allocated`` minus the memory allocated
