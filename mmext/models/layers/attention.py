@@ -37,6 +37,10 @@ class AxialAttention(nn.Module):
         proj_drop (float): Dropout after ``proj``. Defaults to 0.
         mode (str): ``'spatial'`` or ``'temporal'``. Defaults to
             ``'spatial'``.
+        causal (bool): In ``'temporal'`` mode, frame ``t`` attends to
+            frames ``<= t`` only (``is_causal`` of the fused kernel).
+            Spatial attention stays within a frame either way. Defaults
+            to False.
     """
 
     def __init__(self,
@@ -47,7 +51,8 @@ class AxialAttention(nn.Module):
                  qk_scale: Optional[float] = None,
                  attn_drop: float = 0.,
                  proj_drop: float = 0.,
-                 mode: str = 'spatial') -> None:
+                 mode: str = 'spatial',
+                 causal: bool = False) -> None:
         super().__init__()
         if mode not in _MODES:
             raise ValueError(
@@ -58,6 +63,7 @@ class AxialAttention(nn.Module):
                 f'({num_heads})')
         self.num_heads = num_heads
         self.mode = mode
+        self.causal = causal and mode == 'temporal'
         head_dim = embed_dims // num_heads
         # Same rule as upstream: a falsy qk_scale falls back to the default.
         self.scale = qk_scale or head_dim**-0.5
@@ -93,6 +99,7 @@ class AxialAttention(nn.Module):
             k,
             v,
             dropout_p=self.attn_drop if self.training else 0.,
+            is_causal=self.causal,
             scale=self.scale)
         if self.mode == 'spatial':
             out = rearrange(out, '(b t) h j d -> b t j (h d)', b=b, t=t)
@@ -101,4 +108,5 @@ class AxialAttention(nn.Module):
         return self.proj_drop(self.proj(out))
 
     def extra_repr(self) -> str:
-        return f'mode={self.mode!r}, num_heads={self.num_heads}'
+        return (f'mode={self.mode!r}, num_heads={self.num_heads}, '
+                f'causal={self.causal}')

@@ -4,6 +4,7 @@ import math
 from typing import Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
@@ -45,19 +46,26 @@ def skeleton_adjacency(
     return adj
 
 
-def temporal_band_adjacency(num_frames: int, connection_len: int) -> Tensor:
+def temporal_band_adjacency(num_frames: int,
+                            connection_len: int,
+                            causal: bool = False) -> Tensor:
     """Connect every frame to itself and the next ``connection_len`` frames.
 
     Args:
         num_frames (int): Number of frames ``T``.
         connection_len (int): How many following frames are connected.
+        causal (bool): Connect the *previous* ``connection_len`` frames
+            instead, so that no frame sees a later one. Defaults to False.
 
     Returns:
         Tensor: ``(T, T)`` adjacency with ``A[i, j] = 1`` for
-        ``0 <= j - i <= connection_len``.
+        ``0 <= j - i <= connection_len`` (``0 <= i - j <= connection_len``
+        when causal).
     """
     idx = torch.arange(num_frames)
     offset = idx[None, :] - idx[:, None]
+    if causal:
+        offset = -offset
     return ((offset >= 0) & (offset <= connection_len)).float()
 
 
@@ -75,23 +83,38 @@ def normalize_digraph(adj: Tensor) -> Tensor:
     return deg_inv_sqrt.unsqueeze(-1) * adj * deg_inv_sqrt.unsqueeze(-2)
 
 
-def topk_similarity_adjacency(x: Tensor, k: int) -> Tensor:
+def topk_similarity_adjacency(x: Tensor,
+                              k: int,
+                              causal: bool = False) -> Tensor:
     """Connect every node to its ``k`` most similar nodes (dot product).
 
     Computed for all sequences at once; ties with the ``k``-th largest
-    similarity are connected as well (as upstream does).
+    similarity are connected as well (as upstream does). The similarity is
+    a no-grad ``(N, T, T)`` matrix product that lives only inside this
+    function; nothing of it is kept for backward but the 0/1 adjacency.
 
     Args:
         x (Tensor): ``(N, T, C)`` node features.
         k (int): Number of neighbours (including, usually, the node itself).
+        causal (bool): Choose the neighbours of node ``t`` among nodes
+            ``s <= t`` only (all of them while ``t < k``). Defaults to
+            False.
 
     Returns:
         Tensor: ``(N, T, T)`` adjacency of ``x``'s dtype, no gradient.
     """
     with torch.no_grad():
         similarity = x @ x.transpose(1, 2)  # n t c, n s c -> n t s
+        if causal:
+            t = similarity.shape[-1]
+            future = torch.ones(
+                t, t, dtype=torch.bool, device=x.device).triu_(1)
+            similarity.masked_fill_(future, float('-inf'))
         threshold = similarity.topk(k, dim=-1).values[..., -1:]
-        return (similarity >= threshold).to(x.dtype)
+        adj = similarity >= threshold
+        if causal:
+            adj &= ~future
+        return adj.to(x.dtype)
 
 
 class AxialGCN(nn.Module):
@@ -125,6 +148,15 @@ class AxialGCN(nn.Module):
             graph. Defaults to 1.
         neighbours (Sequence[Sequence[int]], optional): Neighbour lists of
             the spatial graph. Defaults to :data:`H36M_NEIGHBOURS`.
+        causal (bool): Make output frame ``t`` depend on input frames
+            ``<= t`` only, in train and eval mode: the temporal graph links
+            past frames only (top-k among ``s <= t``, or the previous
+            ``temporal_connection_len`` frames), and in ``'spatial'`` mode
+            the BatchNorm takes its train-mode statistics per frame
+            (over batch and channels) instead of over all frames of the
+            clip; its running statistics are the frame average of those.
+            The temporal BatchNorm is per frame already. Defaults to
+            False (upstream's behaviour).
     """
 
     def __init__(self,
@@ -135,7 +167,8 @@ class AxialGCN(nn.Module):
                  mode: str = 'spatial',
                  use_temporal_similarity: bool = True,
                  temporal_connection_len: int = 1,
-                 neighbours: Optional[Sequence[Sequence[int]]] = None) -> None:
+                 neighbours: Optional[Sequence[Sequence[int]]] = None,
+                 causal: bool = False) -> None:
         super().__init__()
         if mode not in _MODES:
             raise ValueError(f'mode must be one of {_MODES}, got {mode!r}')
@@ -145,6 +178,7 @@ class AxialGCN(nn.Module):
         self.mode = mode
         self.neighbour_num = neighbour_num
         self.use_temporal_similarity = use_temporal_similarity
+        self.causal = causal
 
         self.U = nn.Linear(in_dims, out_dims)
         self.V = nn.Linear(in_dims, out_dims)
@@ -166,7 +200,8 @@ class AxialGCN(nn.Module):
                     f'neighbour_num must be in [1, num_nodes={num_nodes}], '
                     f'got {neighbour_num}')
         else:
-            adj = temporal_band_adjacency(num_nodes, temporal_connection_len)
+            adj = temporal_band_adjacency(num_nodes, temporal_connection_len,
+                                          causal)
         self.register_buffer(
             'norm_adj',
             normalize_digraph(adj) if adj is not None else None,
@@ -185,15 +220,23 @@ class AxialGCN(nn.Module):
         if self.mode == 'spatial':
             nodes = rearrange(x, 'b t j c -> (b t) j c')
         else:
-            nodes = rearrange(x, 'b t j c -> (b j) t c')
+            # One contiguous copy that U, V and the residual share (each
+            # Linear would otherwise copy the strided view for itself and
+            # keep that copy for backward).
+            nodes = rearrange(x, 'b t j c -> (b j) t c').contiguous()
         if self.norm_adj is not None:
             adj = self.norm_adj.to(nodes.dtype)
             aggregate = torch.einsum('uv,nvc->nuc', adj, self.V(nodes))
         else:
             adj = normalize_digraph(
-                topk_similarity_adjacency(nodes, self.neighbour_num))
+                topk_similarity_adjacency(nodes, self.neighbour_num,
+                                          self.causal))
             aggregate = adj @ self.V(nodes)
-        out = self.batch_norm(aggregate + self.U(nodes))
+        out = aggregate + self.U(nodes)
+        if self.causal and self.mode == 'spatial':
+            out = self._per_frame_batch_norm(out, b)
+        else:
+            out = self.batch_norm(out)
         if self.in_dims == self.out_dims:
             out = nodes + out
         out = self.relu(out)
@@ -201,7 +244,37 @@ class AxialGCN(nn.Module):
             return rearrange(out, '(b t) j c -> b t j c', b=b)
         return rearrange(out, '(b j) t c -> b t j c', b=b)
 
+    def _per_frame_batch_norm(self, x: Tensor, b: int) -> Tensor:
+        """``batch_norm`` with train-mode statistics per frame.
+
+        ``x`` is ``((b t), j, c)``; in training every (frame, joint) pair
+        is normalised over batch and channels, so no frame's output depends
+        on another frame. Eval mode uses the running statistics as usual.
+        """
+        bn = self.batch_norm
+        if not (bn.training or bn.running_mean is None):
+            return bn(x)
+        bt, j, c = x.shape
+        t = bt // b
+        frames = x.reshape(b, t * j, c)  # channels = (frame, joint)
+        out = F.batch_norm(
+            frames, None, None, bn.weight.repeat(t), bn.bias.repeat(t),
+            training=True, eps=bn.eps)
+        if bn.track_running_stats and bn.running_mean is not None:
+            with torch.no_grad():
+                mean = frames.mean(dim=(0, 2)).view(t, j).mean(0)
+                n = b * c
+                var = frames.var(dim=(0, 2), unbiased=n > 1)
+                var = var.view(t, j).mean(0)
+                bn.num_batches_tracked.add_(1)
+                momentum = bn.momentum if bn.momentum is not None else \
+                    1. / float(bn.num_batches_tracked)
+                bn.running_mean.lerp_(mean, momentum)
+                bn.running_var.lerp_(var, momentum)
+        return out.reshape(bt, j, c)
+
     def extra_repr(self) -> str:
-        return (f'mode={self.mode!r}, num_nodes={self.num_nodes}, '
+        return (f'mode={self.mode!r}, causal={self.causal}, '
+                f'num_nodes={self.num_nodes}, '
                 f'use_temporal_similarity={self.use_temporal_similarity}, '
                 f'neighbour_num={self.neighbour_num}')

@@ -21,7 +21,8 @@ from mmpose.registry import MODELS
 from torch import Tensor, nn
 
 from mmext.models.layers import (AdaptiveFusion, AxialAttention, AxialGCN,
-                                 DropPath, Mlp, MultiScaleTCN)
+                                 DropPath, Mlp, MultiScaleTCN, layer_norm_mlp,
+                                 maybe_checkpoint, resolve_cp_indices)
 
 __all__ = [
     'MotionAGFormer', 'MotionAGFormerBlock', 'AGFormerBlock', 'TemporalSSM',
@@ -194,11 +195,11 @@ class AGFormerBlock(nn.Module):
         if self.use_layer_scale:
             x = x + self.drop_path(self.layer_scale_1 *
                                    self.mixer(self.norm1(x)))
-            x = x + self.drop_path(self.layer_scale_2 *
-                                   self.mlp(self.norm2(x)))
+            x = x + self.drop_path(
+                self.layer_scale_2 * layer_norm_mlp(x, self.norm2, self.mlp))
         else:
             x = x + self.drop_path(self.mixer(self.norm1(x)))
-            x = x + self.drop_path(self.mlp(self.norm2(x)))
+            x = x + self.drop_path(layer_norm_mlp(x, self.norm2, self.mlp))
         return x
 
 
@@ -251,6 +252,8 @@ class MotionAGFormerBlock(nn.Module):
         neighbour_num (int): ``k`` of the temporal graph. Defaults to 4.
         ssm_cfg (dict, optional): Validated SSM settings for ``'mamba'``
             (``type``, ``directions`` and SSM keyword arguments).
+        causal (bool): Output frame ``t`` depends on input frames ``<= t``
+            only (see :class:`MotionAGFormer`). Defaults to False.
     """
 
     def __init__(self,
@@ -275,7 +278,8 @@ class MotionAGFormerBlock(nn.Module):
                  use_tcn: bool = False,
                  graph_only: bool = False,
                  neighbour_num: int = 4,
-                 ssm_cfg: Optional[dict] = None) -> None:
+                 ssm_cfg: Optional[dict] = None,
+                 causal: bool = False) -> None:
         super().__init__()
         self.branches = _check_branches(branches)
         self.hierarchical = hierarchical
@@ -293,7 +297,7 @@ class MotionAGFormerBlock(nn.Module):
 
         def attention(mode: str) -> AxialAttention:
             return AxialAttention(dim, dim, num_heads, qkv_bias, qk_scale,
-                                  attn_drop, drop, mode)
+                                  attn_drop, drop, mode, causal)
 
         def gcn(mode: str) -> AxialGCN:
             return AxialGCN(
@@ -303,7 +307,8 @@ class MotionAGFormerBlock(nn.Module):
                 neighbour_num=neighbour_num,
                 mode=mode,
                 use_temporal_similarity=use_temporal_similarity,
-                temporal_connection_len=temporal_connection_len)
+                temporal_connection_len=temporal_connection_len,
+                causal=causal)
 
         if 'attention' in self.branches:
             self.att_spatial = wrap(attention('spatial'))
@@ -314,7 +319,8 @@ class MotionAGFormerBlock(nn.Module):
             if graph_only:
                 # Upstream builds this spatial GCN with its defaults.
                 self.graph_spatial = AxialGCN(
-                    dim, dim, num_nodes=num_joints, mode='spatial')
+                    dim, dim, num_nodes=num_joints, mode='spatial',
+                    causal=causal)
                 self.graph_temporal = temporal
             else:
                 self.graph_spatial = wrap(gcn('spatial'))
@@ -431,6 +437,23 @@ class MotionAGFormer(BaseModule):
         temporal_connection_len (int): Defaults to 1.
         use_tcn (bool): Defaults to False.
         graph_only (bool): Defaults to False.
+        with_cp (bool | Sequence[int]): Activation checkpointing (OpenMMLab
+            name): ``True`` checkpoints every ``cp_every``-th block
+            (all with the default ``cp_every=1``), a list names the block
+            indices. A checkpointed block keeps only its input for
+            backward and runs its forward again there; outputs, gradients,
+            dropout / drop-path masks and BatchNorm statistics equal those
+            without it (see :func:`checkpoint_module`). Defaults to False.
+        cp_every (int): Checkpoint blocks ``0, k, 2k, ...`` when
+            ``with_cp=True``. Defaults to 1.
+        causal (bool): A causal model: output frame ``t`` depends on input
+            frames ``<= t`` only, in train and eval mode. Temporal
+            attention gets a causal mask, the temporal graph links past
+            frames only (top-k similarity among them, or the previous
+            ``temporal_connection_len`` frames), the spatial GCNs'
+            BatchNorms take train-mode statistics per frame, and the SSM
+            must scan ``directions=('forward', )``. Not available with
+            ``use_tcn`` (its convolutions are centred). Defaults to False.
         init_cfg (dict | list[dict], optional): mmengine init config.
     """
 
@@ -466,12 +489,27 @@ class MotionAGFormer(BaseModule):
                  temporal_connection_len: int = 1,
                  use_tcn: bool = False,
                  graph_only: bool = False,
+                 with_cp: Union[bool, Sequence[int]] = False,
+                 cp_every: int = 1,
+                 causal: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.arch = self._resolve_arch(arch)
+        if causal and use_tcn:
+            raise ValueError('causal=True is not available with use_tcn=True '
+                             '(MS-TCN convolutions are centred in time)')
+        self.cp_blocks = resolve_cp_indices(with_cp,
+                                            self.arch['num_layers'],
+                                            cp_every)
         self.branches = _check_branches(branches)
         if 'mamba' in self.branches or ssm_cfg is not None:
-            _check_ssm_cfg(ssm_cfg)
+            directions = _check_ssm_cfg(ssm_cfg)['directions']
+            if causal and 'mamba' in self.branches and \
+                    directions != ('forward', ):
+                raise ValueError(
+                    f"causal=True needs ssm_cfg directions=('forward', ), "
+                    f'got {directions}: a backward scan sees later frames')
+        self.causal = causal
         if act_layer not in _ACTIVATIONS:
             raise ValueError(f'act_layer={act_layer!r} is not supported; '
                              f'valid choices are {tuple(_ACTIVATIONS)}')
@@ -506,7 +544,8 @@ class MotionAGFormer(BaseModule):
                 use_tcn=use_tcn,
                 graph_only=graph_only,
                 neighbour_num=self.arch['neighbour_num'],
-                ssm_cfg=ssm_cfg) for _ in range(self.arch['num_layers'])
+                ssm_cfg=ssm_cfg,
+                causal=causal) for _ in range(self.arch['num_layers'])
         ])
         self.norm = nn.LayerNorm(self.embed_dims)
 
@@ -548,7 +587,9 @@ class MotionAGFormer(BaseModule):
                 f'T is fixed by arch num_frames (the temporal GCN has a '
                 f'BatchNorm over frames)')
         x = self.joints_embed(x) + self.pos_embed
-        return self.norm(self.layers(x))
+        for i, layer in enumerate(self.layers):
+            x = maybe_checkpoint(layer, x, i in self.cp_blocks)
+        return self.norm(x)
 
 
 # --------------------------------------------------------------------------
