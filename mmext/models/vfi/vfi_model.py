@@ -114,6 +114,10 @@ class _Refine(nn.Module):
         self.fuse = _conv(2 * dims, dims)
         self.up1 = nn.ConvTranspose2d(dims, dims, 4, 2, 1)
         self.out = nn.Conv2d(dims + cin, 3, 3, 1, 1)
+        # zero residual at the start: the prediction begins as the
+        # mask-fused warped frames
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: Tensor, extra: Optional[Tensor] = None) -> Tensor:
         d1 = self.down1(x)
