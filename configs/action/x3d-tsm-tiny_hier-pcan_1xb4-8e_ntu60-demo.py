@@ -1,5 +1,6 @@
-# CPU demo: a tiny two-stream X3D-TSM (gamma_w=0.34 -> 8-64 channels,
-# gamma_b=1, gamma_d=1) + hierarchical PCAN head on the SYNTHETIC
+# CPU demo: a tiny two-stream X3D-TSM (gamma_w=0.34, gamma_b=1, gamma_d=1:
+# RGB 8-64 channels, 3-stage pose 8-32 channels) + hierarchical head on the
+# SYNTHETIC
 # NTU60-format demo data (RGB 8 x 64 px, 17 heatmaps 32 x 16 px; 8 of the 60
 # classes are present).
 #   python tools/misc/generate_action_demo.py --dataset ntu60 \
@@ -23,7 +24,7 @@ model = dict(
         rgb_pathway=dict(gamma_w=0.34, gamma_b=1.0, gamma_d=1.0),
         pose_pathway=dict(gamma_w=0.34, gamma_b=1.0, gamma_d=1.0)),
     cls_head=dict(
-        num_classes=60, hierarchy='ntu60', in_channels=(64, 64),
+        num_classes=60, hierarchy='ntu60', in_channels=(64, 32),
         dropout=0.2))
 
 train_cfg = dict(
