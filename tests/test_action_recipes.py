@@ -14,10 +14,11 @@ CONFIGS = sorted(ACTION.glob('*.py'))
 
 
 NAMES = dict(
-    ma52='rgbpose-conv3d_hier-pcan_2xb8-50e_ma52.py',
-    ntu60='rgbpose-conv3d_hier-pcan_2xb12-80e_ntu60-xsub.py',
-    x3d='x3d-tsm-m_hier-pcan_2xb16-80e_ntu60-xsub.py',
-    x3d_tune='x3d-tsm-m_hier-pcan_2xb16-70e_ntu60-xsub-tune.py')
+    ma52='rgbpose-conv3d_pcan_2xb8-50e_ma52.py',
+    paper='rgbpose-conv3d_pcan_1xb10-30e_ma52-paper.py',
+    ntu60='rgbpose-conv3d_pcan_2xb12-80e_ntu60-xsub.py',
+    x3d='x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py',
+    x3d_tune='x3d-tsm-m_pcan_2xb16-70e_ntu60-xsub-tune.py')
 
 
 def _cfg(role):
@@ -106,3 +107,25 @@ def test_x3d_tsm_pose_pathway_is_3_stage_x3d_m_with_216_channels():
     # stride 8 in space, none in time: 56 px heatmaps end at 7 px, like
     # the 224 px RGB stream (stride 32)
     assert out.shape == (1, 216, 4, 2, 2)
+
+
+def test_pcan_paper_recipe():
+    cfg = _cfg('paper')
+    opt = cfg.optim_wrapper
+    assert (opt.optimizer.type, opt.optimizer.lr) == ('SGD', 0.0075)
+    assert opt.optimizer.weight_decay == 1e-4 and opt.clip_grad.max_norm == 40
+    (step, ) = cfg.param_scheduler
+    assert step.type == 'MultiStepLR' and list(step.milestones) == [10, 20]
+    assert step.gamma == 0.1 and cfg.train_cfg.val_begin == 3
+    flips = [t for t in cfg.train_dataloader.dataset.pipeline
+             if t['type'] == 'Flip']
+    assert [(f.left_kp, f.right_kp) for f in flips] == [
+        ([2, 3, 4, 8, 9, 10, 14, 16], [5, 6, 7, 11, 12, 13, 15, 17])]
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        sizes = [t['scale'] for t in loader.dataset.pipeline
+                 if t['type'] == 'Resize']
+        assert sizes == [(256, 256)]  # evaluation at 256 px
+    head = cfg.model.cls_head
+    assert head.type == 'PCANHead' and head.temperature == 0.125
+    assert head.rectify_weights == dict(rgb=5.0, pose=1.0)
+    assert tuple(head.proto_channels) == (256, 128)

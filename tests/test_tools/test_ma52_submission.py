@@ -26,7 +26,7 @@ test_tool = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(test_tool)
 
 CONFIG = ROOT / 'configs/action/' \
-    'rgbpose-conv3d-tiny_hier-pcan_1xb4-8e_ma52-demo.py'
+    'rgbpose-conv3d-tiny_pcan_1xb4-8e_ma52-demo.py'
 
 
 @pytest.fixture(scope='module')

@@ -1,8 +1,8 @@
-# The users' "further tuning" of x3d-tsm-m_hier-pcan_2xb16-80e_ntu60-xsub.py
+# The users' "further tuning" of x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py
 # (their training guide): lr 0.004 -> 5e-5 (cosine after the same 5-epoch
 # linear warm-up), 70 epochs, weight decay 0.0004, clip_grad 30, early
 # stopping with patience 8. Batch 2 GPUs x 16 as in the parent.
-_base_ = ['./x3d-tsm-m_hier-pcan_2xb16-80e_ntu60-xsub.py']
+_base_ = ['./x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py']
 
 train_cfg = dict(max_epochs=70)
 optim_wrapper = dict(

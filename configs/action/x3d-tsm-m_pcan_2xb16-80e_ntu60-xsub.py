@@ -1,5 +1,5 @@
 # Two-stream X3D with 3D temporal shift (RGB: X3D-M; pose: a 3-stage X3D-M
-# pathway, 216 channels, on 17 heatmaps) + hierarchical PCAN head on NTU
+# pathway, 216 channels, on 17 heatmaps) + PCAN head on NTU
 # RGB+D 60 (cross-subject). The users' recipe (their training guide):
 # 2 GPUs x 16 clips (total batch 32), SGD lr 0.012 -> 1e-6 cosine after a
 # linear warm-up, weight decay 0.0002, clip_grad 40, 80 epochs, early
@@ -7,7 +7,7 @@
 # Deviation: the warm-up length (5 epochs from 0.01 x lr) is ours; the guide
 # does not state it.
 #   bash tools/dist_train.sh \
-#       configs/action/x3d-tsm-m_hier-pcan_2xb16-80e_ntu60-xsub.py 2
+#       configs/action/x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py 2
 _base_ = [
     '../_base_/default_runtime.py', '../_base_/models/x3d_tsm_two_stream.py',
     '../_base_/datasets/ntu60_rgbpose.py',
