@@ -53,6 +53,7 @@ def test_action_config_trains_on_demo_data(path, demo_data, tmp_path):
     cfg.experiment_name = f'{path.stem}_{time.time_ns()}'
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_interval = 1
+    cfg.train_cfg.val_begin = 1  # PCAN's recipe validates from epoch 3
     cfg.default_hooks.logger.interval = 1
     cfg.visualizer.vis_backends = [dict(type='LocalVisBackend')]
     runner = Runner.from_cfg(cfg)

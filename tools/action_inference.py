@@ -8,8 +8,9 @@
 Prints the top-k fine and coarse classes (with names where mmext knows them)
 of the RGB stream, the pose stream and the fused prediction - what
 mmaction2's ``RGBPoseHead`` users ask for (open-mmlab/mmaction2#2803,
-#2847). The model must use mmext's ``HierarchicalRGBPoseHead`` (any head
-that sets ``stream_scores`` on its predictions works).
+#2847). The model must use mmext's ``PCANHead`` or
+``HierarchicalRGBPoseHead`` (any head that sets ``stream_scores`` on its
+predictions works).
 
 ``--skeleton`` is an mmaction2 skeleton pickle: ``{'split': ...,
 'annotations': [ann, ...]}``, a list of annotations, or one annotation dict
@@ -216,7 +217,7 @@ def run_inference(cfg: Config, model, annotation: Dict, video: str,
         sample = model.test_step(data)[0]
     if 'stream_scores' not in sample:
         raise ValueError('the model\'s head sets no `stream_scores`; use '
-                         'mmext HierarchicalRGBPoseHead')
+                         'mmext PCANHead or HierarchicalRGBPoseHead')
     fine_probs = {s: v['fine'] for s, v in sample.stream_scores.items()}
     coarse_probs = {
         s: v['coarse']

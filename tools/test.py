@@ -58,6 +58,12 @@ def main(argv=None):
         sys.exit(f'error: {err}')
 
     setup_run(cfg, args.config, args.work_dir, args.launcher)
+    # evaluators that write files (MA52SubmissionMetric) default to work_dir
+    for ev in (cfg.test_evaluator if isinstance(cfg.test_evaluator,
+                                                (list, tuple)) else
+               [cfg.test_evaluator]):
+        if isinstance(ev, dict) and 'out_dir' in ev and ev['out_dir'] is None:
+            ev['out_dir'] = cfg.work_dir
     cfg.load_from = args.checkpoint
     if args.out is not None:
         if not args.out.endswith(('.pkl', '.pickle')):

@@ -34,8 +34,8 @@ import torch.nn as nn
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIGS = [
-    'configs/action/rgbpose-conv3d_hier-pcan_2xb12-30e_ntu60-xsub.py',
-    'configs/action/x3d-tsm-m_hier-pcan_2xb16-60e_ntu60-xsub.py',
+    'configs/action/rgbpose-conv3d_pcan_2xb12-80e_ntu60-xsub.py',
+    'configs/action/x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py',
 ]
 PRECISIONS = ('fp32', 'amp')
 

@@ -3,9 +3,15 @@
 # (RGB / 4, GeneratePoseTarget scaling=0.25), 28 heatmap channels.
 # Labels: 52 fine micro-actions (gt_label) + 7 body-part groups
 # (gt_coarse_label). Layout expected under data_root (docs/action/data.md):
-#   videos_{train,val,test}/SSSS_BB_NNNN.mp4, {train,val,test}_list_videos.txt
-#   (`SSSS_BB_NNNN.mp4 label` per line), ma52_2d.pkl (mmaction2 skeleton pkl,
-#   28 joints, frame_dir = SSSS_BB_NNNN).
+#   videos_{train,val}/SSSS_BB_NNNN.mp4, {train,val}_list_videos.txt
+#   (`SSSS_BB_NNNN.mp4 label` per line), videos_test/testNNNN.mp4 and
+#   test_list_videos.txt (`testNNNN.mp4 0`: the official test split, labels
+#   HIDDEN), ma52_2d.pkl (mmaction2 skeleton pkl, 28 joints, frame_dir =
+#   the video name without .mp4).
+# Test = the official test split: tools/test.py writes the challenge
+# submission (work_dir/prediction.csv + submission.zip, top-5 fine and top-5
+# body-part predictions per video) and computes NO metric (labels hidden).
+# Validation metrics come from the val split.
 # Leaf configs set `default_scope = 'mmaction'` and the full custom_imports
 # (datasets, evaluation and models).
 custom_imports = dict(
@@ -17,8 +23,12 @@ data_root = 'data/ma52/'
 ann_file = 'ma52_2d.pkl'
 num_keypoints = 28
 clip_len = dict(RGB=8, Pose=32)
-# No horizontal Flip: the left/right joint pairs of MA-52's 28-joint layout
-# are not documented here; add Flip with left_kp/right_kp once they are.
+# Horizontal flip with the left/right pairs of PCAN's config for the
+# 28-keypoint OpenPose layout (github.com/kunli-cs/PCAN, rgbpose_conv3d.py):
+# shoulders, elbows, wrists, hips, knees, ankles, eyes, ears. The hand points
+# 18-22 / 23-27 are not in PCAN's lists and keep their indices (as published).
+left_kp = [2, 3, 4, 8, 9, 10, 14, 16]
+right_kp = [5, 6, 7, 11, 12, 13, 15, 17]
 heatmap = dict(
     type='GeneratePoseTarget',
     sigma=0.7,
@@ -35,6 +45,7 @@ train_pipeline = [
     dict(type='Resize', scale=(256, 256), keep_ratio=False),
     dict(type='RandomResizedCrop', area_range=(0.56, 1.0)),
     dict(type='Resize', scale=(224, 224), keep_ratio=False),
+    dict(type='Flip', flip_ratio=0.5, left_kp=left_kp, right_kp=right_kp),
     heatmap,
     dict(type='FormatShape', input_format='NCTHW'),
     pack,
@@ -105,8 +116,10 @@ test_dataloader = dict(
         list_file='test_list_videos.txt',
         data_prefix=dict(video='videos_test'),
         num_keypoints=num_keypoints,
+        hidden_labels=True,
         pipeline=test_pipeline,
         test_mode=True))
 
 val_evaluator = dict(type='HierarchicalActionMetric', hierarchy='ma52')
-test_evaluator = val_evaluator
+# out_dir=None: tools/test.py writes into the run's work dir
+test_evaluator = dict(type='MA52SubmissionMetric', out_dir=None, topk=5)

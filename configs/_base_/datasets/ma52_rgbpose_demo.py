@@ -70,4 +70,8 @@ test_dataloader = dict(
         data_root=data_root,
         list_file='val_list_videos.txt',
         data_prefix=dict(video='videos_val'),
+        hidden_labels=False,
         pipeline=test_pipeline))
+# the demo tests on its labelled val split: metrics, not a submission
+test_evaluator = dict(
+    _delete_=True, type='HierarchicalActionMetric', hierarchy='ma52')

@@ -1,8 +1,8 @@
 # RGBPoseConv3D (mmaction2's two-stream RGB + pose-heatmap backbone, Duan et
 # al., "Revisiting Skeleton-based Action Recognition", CVPR 2022) with mmext's
-# hierarchical head (fine + coarse classifiers, tree consistency, PCAN-style
-# prototypes). Inputs: imgs (N, 3, T, H, W) and heatmap_imgs
-# (N, 17, 4T, H/4, W/4). Leaf configs set num_classes and hierarchy.
+# PCANHead (PCAN, AAAI 2025, as in its official code). Inputs: imgs
+# (N, 3, T, H, W) and heatmap_imgs (N, 17, 4T, H/4, W/4). Leaf configs set
+# num_classes and hierarchy.
 model = dict(
     type='MMRecognizer3D',
     backbone=dict(
@@ -41,16 +41,26 @@ model = dict(
             dilations=(1, 1, 1),
             with_pool2=False)),
     cls_head=dict(
-        type='HierarchicalRGBPoseHead',
+        type='PCANHead',
         num_classes=60,
         hierarchy='ntu60',
         in_channels=(2048, 512),
         streams=('rgb', 'pose'),
-        with_coarse_head=True,
         loss_cls=dict(type='CrossEntropyLoss'),
-        loss_weights=dict(fine=1.0, coarse=0.5, tree=0.5, proto=0.5),
-        prototype=dict(
-            momentum=0.9, temperature=0.1, margin=0.0, logit_weight=0.5),
+        # PCAN's settings (official code, commit 873788a): CE fine 1, CE
+        # coarse 1, HRN tree 1, prototype losses 1/5 (fine with diversity,
+        # coarse); prototype spaces 256-d / 128-d; temperature and FN/FP
+        # modulation 0.125; memory momentum 0.9; FN logit factors 1, 0.1,
+        # 0.5; inference rectification 5 cos (RGB), 1 cos (pose)
+        loss_weights=dict(
+            fine=1.0, coarse=1.0, tree=1.0, proto_fine=0.2,
+            proto_coarse=0.2),
+        proto_channels=(256, 128),
+        temperature=0.125,
+        alpha=0.125,
+        momentum=0.9,
+        fn_factors=(1.0, 0.1, 0.5),
+        rectify_weights=dict(rgb=5.0, pose=1.0),
         dropout=0.5),
     data_preprocessor=dict(
         type='MultiModalDataPreprocessor',

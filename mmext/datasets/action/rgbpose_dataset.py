@@ -146,10 +146,15 @@ class RGBPoseDataset(PoseDataset):
                           f'({len(missing)} such samples)'))
         return [by_id[s] for s in wanted]
 
-    def _finish(self, item: Dict, video_name: Optional[str] = None) -> Dict:
+    def _finish(self,
+                item: Dict,
+                video_name: Optional[str] = None,
+                hidden_label: bool = False) -> Dict:
         """Validate one annotation and add the derived keys.
 
-        ``video_name`` overrides ``video_tmpl.format(frame_dir)``.
+        ``video_name`` overrides ``video_tmpl.format(frame_dir)``. With
+        ``hidden_label`` the sample has no label (a challenge test split):
+        any ``label`` is dropped and no ``coarse_label`` is set.
         """
         sid = item.get('frame_dir')
         if sid is None:
@@ -186,16 +191,20 @@ class RGBPoseDataset(PoseDataset):
                           f'{t} frames'))
         if 'img_shape' not in item:
             raise KeyError(self._err(sid, 'no img_shape (H, W)'))
-        if 'label' not in item:
+        if hidden_label:
+            item.pop('label', None)
+        elif 'label' not in item:
             raise KeyError(self._err(sid, 'no label'))
-        label = int(item['label'])
-        item['label'] = label
-        if self.num_classes is not None and not 0 <= label < self.num_classes:
-            raise ValueError(
-                self._err(sid, f'label {label} is out of range '
-                          f'[0, {self.num_classes})'))
-        if self.hierarchy is not None:
-            item['coarse_label'] = self.hierarchy[label]
+        else:
+            label = int(item['label'])
+            item['label'] = label
+            if self.num_classes is not None and \
+                    not 0 <= label < self.num_classes:
+                raise ValueError(
+                    self._err(sid, f'label {label} is out of range '
+                              f'[0, {self.num_classes})'))
+            if self.hierarchy is not None:
+                item['coarse_label'] = self.hierarchy[label]
         if self.rgb_source == 'video':
             item['filename'] = osp.join(
                 self.data_prefix.get('video', '') or '',
@@ -238,10 +247,23 @@ class MA52Dataset(RGBPoseDataset):
     group of the label, the pkl has the sample, and a label in the pkl
     agrees with the list.
 
+    **Official test split** (``hidden_labels=True``): the released
+    ``test_list_videos.txt`` has lines ``test0000.mp4 0``: the labels are
+    hidden (every one is a placeholder 0) and the names do not follow
+    ``SSSS_BB_NNNN``. The placeholders are read and discarded (the second
+    column must still be an integer), names are not checked, and the
+    samples carry no ``label`` / ``coarse_label``: no metric can be computed
+    on them. Use ``MA52SubmissionMetric`` to write the challenge submission
+    file instead (``configs/_base_/datasets/ma52_rgbpose.py`` does this for
+    the test split); ``HierarchicalActionMetric`` refuses such samples.
+
     Args:
         list_file (str): MA-52 list file (relative paths join ``data_root``).
         ann_file (str): Skeleton pkl holding (at least) the listed clips.
-        strict_names (bool): Require ``SSSS_BB_NNNN`` names and check ``BB``.
+        strict_names (bool): Require ``SSSS_BB_NNNN`` names and check ``BB``
+            (ignored with ``hidden_labels``).
+        hidden_labels (bool): The list is a challenge test split whose labels
+            are hidden placeholders (see above). Defaults to False.
         **kwargs: See :class:`RGBPoseDataset`; defaults ``hierarchy='ma52'``,
             ``num_keypoints=28``, ``dataset_name='MA-52'``.
     """
@@ -251,6 +273,7 @@ class MA52Dataset(RGBPoseDataset):
                  ann_file: str,
                  pipeline: List[Union[Dict, Callable]],
                  strict_names: bool = True,
+                 hidden_labels: bool = False,
                  hierarchy: Optional[Union[str, List[int]]] = 'ma52',
                  num_keypoints: Optional[int] = 28,
                  dataset_name: str = 'MA-52',
@@ -260,6 +283,7 @@ class MA52Dataset(RGBPoseDataset):
             list_file = osp.join(data_root, list_file)
         self.list_file = list_file
         self.strict_names = strict_names
+        self.hidden_labels = hidden_labels
         super().__init__(
             ann_file,
             pipeline=pipeline,
@@ -291,7 +315,7 @@ class MA52Dataset(RGBPoseDataset):
                 except ValueError:
                     raise ValueError(f'{where}: sample {sid}: label '
                                      f'{label!r} is not an integer')
-                if self.strict_names:
+                if self.strict_names and not self.hidden_labels:
                     m = _MA52_NAME.match(sid)
                     if m is None:
                         raise ValueError(
@@ -322,6 +346,11 @@ class MA52Dataset(RGBPoseDataset):
                                + (f' split {self.split!r}' if self.split
                                   else ''))
             item = dict(by_id[e['sid']])
+            item['list_name'] = e['name']
+            if self.hidden_labels:
+                out.append(self._finish(item, video_name=e['name'],
+                                        hidden_label=True))
+                continue
             if 'label' in item and int(item['label']) != e['label']:
                 raise ValueError(
                     f"{e['where']}: sample {e['sid']} has label {e['label']}"

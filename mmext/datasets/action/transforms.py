@@ -225,7 +225,7 @@ class PackHierActionInputs(PackActionInputs):
                  collect_keys: Optional[Tuple[str]] = None,
                  meta_keys: Sequence[str] = ('img_shape', 'img_key',
                                              'video_id', 'timestamp',
-                                             'sample_id'),
+                                             'sample_id', 'list_name'),
                  algorithm_keys: Sequence[str] = ()) -> None:
         super().__init__(
             collect_keys=collect_keys,

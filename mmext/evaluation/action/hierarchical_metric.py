@@ -128,8 +128,11 @@ class HierarchicalActionMetric(BaseMetric):
                 lambda k, d=None, _ds=ds: getattr(_ds, k, d))
             gt = get('gt_label')
             if gt is None:
-                raise KeyError('HierarchicalActionMetric: a data sample has '
-                               'no gt_label')
+                raise KeyError(
+                    'HierarchicalActionMetric: a data sample has no gt_label'
+                    ' (a hidden-label test split, e.g. the official MA-52 '
+                    'test list, cannot be scored: use MA52SubmissionMetric '
+                    'to write the challenge submission)')
             fine = _label(gt, 'gt_label')
             coarse = get('gt_coarse_label')
             coarse = (_label(coarse, 'gt_coarse_label')

@@ -11,6 +11,8 @@ from .hierarchical_head import (HierarchicalRGBPoseHead,
                                 coarse_log_probs, ema_update_prototypes,
                                 group_matrix, prototype_calibration_loss,
                                 tree_consistency_loss)
+from .pcan_head import (PCANHead, hrn_tree_loss, prototype_contrast_loss,
+                        prototype_diversity, update_prototype_memory)
 from .two_stream import SingleStreamBackbone, TwoStreamBackbone
 from .x3d_tsm import BlockX3DTSM, TemporalShift3D, X3DTSM, temporal_shift_3d
 
@@ -18,5 +20,7 @@ __all__ = [
     'HierarchicalRGBPoseHead', 'group_matrix', 'coarse_log_probs',
     'tree_consistency_loss', 'prototype_calibration_loss',
     'ema_update_prototypes', 'TwoStreamBackbone', 'SingleStreamBackbone',
-    'TemporalShift3D', 'temporal_shift_3d', 'BlockX3DTSM', 'X3DTSM'
+    'TemporalShift3D', 'temporal_shift_3d', 'BlockX3DTSM', 'X3DTSM',
+    'PCANHead', 'hrn_tree_loss', 'prototype_contrast_loss',
+    'prototype_diversity', 'update_prototype_memory'
 ]

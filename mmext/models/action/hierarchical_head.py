@@ -193,6 +193,59 @@ def ema_update_prototypes(prototypes: torch.Tensor,
     seen[present] += 1
 
 
+def clip_average(probs: Dict[str, torch.Tensor],
+                 num_samples: int) -> Dict[str, torch.Tensor]:
+    """Average ``(num_samples * clips, C)`` rows over each sample's clips.
+
+    Args:
+        probs (dict): Name -> ``(N * clips, C)`` probabilities.
+        num_samples (int): ``N``.
+
+    Returns:
+        dict: Name -> ``(N, C)``.
+    """
+    out = {}
+    for k, v in probs.items():
+        if v.size(0) % num_samples:
+            raise ValueError(f'{v.size(0)} score rows cannot be split'
+                             f' into {num_samples} samples')
+        out[k] = v.view(num_samples, -1, v.size(-1)).mean(1)
+    return out
+
+
+def write_stream_predictions(probs: Dict[str, Dict[str, torch.Tensor]],
+                             streams: Sequence[str],
+                             data_samples: SampleList) -> SampleList:
+    """Fuse per-stream probabilities (mean over streams) into the samples.
+
+    Sets ``pred_score`` / ``pred_label`` (fused fine), ``pred_coarse_score``
+    (fused coarse, when the streams have coarse scores) and
+    ``stream_scores = {stream: {'fine', 'coarse'}}``.
+
+    Args:
+        probs (dict): ``{stream: {'fine': (N, K)[, 'coarse': (N, G)]}}``.
+        streams (Sequence[str]): Streams to fuse.
+        data_samples (list[ActionDataSample]): ``N`` samples, updated.
+
+    Returns:
+        list[ActionDataSample]: ``data_samples``.
+    """
+    fused = {
+        k: torch.stack([probs[s][k] for s in streams]).mean(0)
+        for k in probs[streams[0]]
+    }
+    for i, ds in enumerate(data_samples):
+        ds.set_pred_score(fused['fine'][i].detach())
+        ds.set_pred_label(fused['fine'][i].argmax().view(1).detach())
+        if 'coarse' in fused:
+            ds.set_field(fused['coarse'][i].detach(), 'pred_coarse_score')
+        ds.set_field(
+            {s: {k: v[i].detach()
+                 for k, v in probs[s].items()}
+             for s in streams}, 'stream_scores')
+    return data_samples
+
+
 # ---------------------------------------------------------------------------
 # The head
 # ---------------------------------------------------------------------------
@@ -522,12 +575,7 @@ class HierarchicalRGBPoseHead(BaseHead):
                 probs['coarse'] = F.softmax(out['coarse'], dim=-1)
             elif self.hierarchy is not None:
                 probs['coarse'] = probs['fine'] @ self.groups
-            for k, v in probs.items():
-                if v.size(0) % num_samples:
-                    raise ValueError(f'{v.size(0)} score rows cannot be split'
-                                     f' into {num_samples} samples')
-                probs[k] = v.view(num_samples, -1, v.size(-1)).mean(1)
-            result[s] = probs
+            result[s] = clip_average(probs, num_samples)
         return result
 
     def predict_by_feat(self, cls_scores: Dict,
@@ -543,22 +591,7 @@ class HierarchicalRGBPoseHead(BaseHead):
             ``stream_scores`` and, with a hierarchy, ``pred_coarse_score``.
         """
         probs = self.stream_probabilities(cls_scores, len(data_samples))
-        fused = {
-            k: torch.stack([probs[s][k] for s in self.streams]).mean(0)
-            for k in probs[self.streams[0]]
-        }
-        for i, ds in enumerate(data_samples):
-            ds.set_pred_score(fused['fine'][i].detach())
-            ds.set_pred_label(fused['fine'][i].argmax().view(1).detach())
-            if 'coarse' in fused:
-                ds.set_field(fused['coarse'][i].detach(), 'pred_coarse_score')
-            ds.set_field(
-                {
-                    s: {k: v[i].detach()
-                        for k, v in probs[s].items()}
-                    for s in self.streams
-                }, 'stream_scores')
-        return data_samples
+        return write_stream_predictions(probs, self.streams, data_samples)
 
     def predict(self, feats: Tuple[torch.Tensor], data_samples: SampleList,
                 **kwargs) -> SampleList:

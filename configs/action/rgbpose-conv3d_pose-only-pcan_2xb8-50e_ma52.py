@@ -1,7 +1,7 @@
-# Ablation of rgbpose-conv3d_hier-pcan_2xb8-30e_ma52.py: pose stream only -
+# Ablation of rgbpose-conv3d_pcan_2xb8-50e_ma52.py: pose stream only -
 # RGBPoseConv3D's pose pathway without laterals (= PoseC3D's
 # ResNet3dSlowOnly) on the keypoint heatmaps; the RGB frames are unused.
-_base_ = ['./rgbpose-conv3d_hier-pcan_2xb8-30e_ma52.py']
+_base_ = ['./rgbpose-conv3d_pcan_2xb8-50e_ma52.py']
 model = dict(
     backbone=dict(
         _delete_=True,

@@ -1,7 +1,7 @@
-# Ablation of rgbpose-conv3d_hier-pcan_2xb8-30e_ma52.py: RGB stream only -
+# Ablation of rgbpose-conv3d_pcan_2xb8-50e_ma52.py: RGB stream only -
 # RGBPoseConv3D's RGB pathway without laterals (a ResNet3dSlowOnly-50);
 # the heatmaps are unused.
-_base_ = ['./rgbpose-conv3d_hier-pcan_2xb8-30e_ma52.py']
+_base_ = ['./rgbpose-conv3d_pcan_2xb8-50e_ma52.py']
 model = dict(
     backbone=dict(
         _delete_=True,

@@ -1,13 +1,15 @@
-# CPU demo: a tiny RGBPoseConv3D (same layout, 1 block per stage, 1/4 width)
-# + hierarchical PCAN head on the SYNTHETIC MA-52-format demo data
-# (RGB 8 x 64 px, 28 heatmaps 32 x 16 px; 8 of the 52 classes are present).
-#   python tools/misc/generate_action_demo.py --dataset ma52 \
-#       --out-dir data/ma52_demo
+# CPU demo: a tiny two-stream X3D-TSM (gamma_w=0.34, gamma_b=1, gamma_d=1:
+# RGB 8-64 channels, 3-stage pose 8-32 channels) + PCAN head on the
+# SYNTHETIC
+# NTU60-format demo data (RGB 8 x 64 px, 17 heatmaps 32 x 16 px; 8 of the 60
+# classes are present).
+#   python tools/misc/generate_action_demo.py --dataset ntu60 \
+#       --out-dir data/ntu60_demo
 #   python tools/train.py \
-#       configs/action/rgbpose-conv3d-tiny_hier-pcan_1xb4-8e_ma52-demo.py
+#       configs/action/x3d-tsm-tiny_pcan_1xb4-8e_ntu60-demo.py
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/rgbpose_conv3d.py',
-    '../_base_/datasets/ma52_rgbpose_demo.py'
+    '../_base_/default_runtime.py', '../_base_/models/x3d_tsm_two_stream.py',
+    '../_base_/datasets/ntu60_rgbpose_demo.py'
 ]
 default_scope = 'mmaction'
 custom_imports = dict(
@@ -19,11 +21,10 @@ custom_imports = dict(
 
 model = dict(
     backbone=dict(
-        rgb_pathway=dict(stage_blocks=(1, 1, 1, 1), base_channels=16),
-        pose_pathway=dict(
-            stage_blocks=(1, 1, 1), base_channels=8, in_channels=28)),
+        rgb_pathway=dict(gamma_w=0.34, gamma_b=1.0, gamma_d=1.0),
+        pose_pathway=dict(gamma_w=0.34, gamma_b=1.0, gamma_d=1.0)),
     cls_head=dict(
-        num_classes=52, hierarchy='ma52', in_channels=(512, 128),
+        num_classes=60, hierarchy='ntu60', in_channels=(64, 32),
         dropout=0.2))
 
 train_cfg = dict(
