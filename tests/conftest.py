@@ -41,3 +41,21 @@ def run_tool(args, timeout=300, **env) -> subprocess.CompletedProcess:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """Undo the default-scope instances a test created.
+
+    mmengine's ``DefaultScope`` is process-global: a test that builds a
+    Runner (or calls ``init_default_scope``) under scope ``mmext`` leaves
+    that scope current for every later test, so an mmpose or mmaction model
+    built afterwards is looked up in the wrong registry and the outcome
+    depends on test order. Restoring the instance table after each test
+    makes every test see the scope it set up itself.
+    """
+    from mmengine.registry import DefaultScope
+    before = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(before)

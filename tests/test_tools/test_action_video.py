@@ -25,9 +25,9 @@ CFG_DIR = ROOT / 'tests' / 'data' / 'configs'
 DET_CFG = str(CFG_DIR / 'tiny_rtmdet_person.py')
 POSE_CFG = str(CFG_DIR / 'tiny_topdown_coco.py')
 CONFIG = str(ROOT / 'configs/action/'
-             'x3d-tsm-tiny_hier-pcan_1xb4-8e_ntu60-demo.py')
+             'x3d-tsm-tiny_pcan_1xb4-8e_ntu60-demo.py')
 MA52 = str(ROOT / 'configs/action/'
-           'rgbpose-conv3d-tiny_hier-pcan_1xb4-8e_ma52-demo.py')
+           'rgbpose-conv3d-tiny_pcan_1xb4-8e_ma52-demo.py')
 N = 16
 
 

@@ -21,6 +21,15 @@ from mmext.models.action.pcan_head import (hrn_tree_loss,
                                            prototype_contrast_loss,
                                            update_prototype_memory)
 
+
+@pytest.fixture(autouse=True)
+def _mmaction_scope():
+    """Build in mmaction's registry whatever default scope is current."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        yield
+
+
 FIXTURE = ROOT / 'tests/data/action/pcan_head_official.npz'
 
 

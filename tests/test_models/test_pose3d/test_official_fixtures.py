@@ -19,6 +19,15 @@ import mmext.models.pose3d  # noqa: F401 (registers MotionAGFormer)
 from mmext.models.pose3d.backbones import (MotionAGFormer,
                                            infer_official_config)
 
+
+@pytest.fixture(autouse=True)
+def _mmpose_scope():
+    """Build in mmpose's registry whatever default scope is current."""
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        yield
+
+
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT / 'data' / 'motionagformer_official'
 TOOL = (ROOT.parent / 'tools' / 'model_converters' /
