@@ -43,19 +43,38 @@ def root() -> Path:
     return ROOT
 
 
-@pytest.fixture(autouse=True)
-def _isolate_default_scope():
-    """Undo the default-scope instances a test created.
-
-    mmengine's ``DefaultScope`` is process-global: a test that builds a
-    Runner (or calls ``init_default_scope``) under scope ``mmext`` leaves
-    that scope current for every later test, so an mmpose or mmaction model
-    built afterwards is looked up in the wrong registry and the outcome
-    depends on test order. Restoring the instance table after each test
-    makes every test see the scope it set up itself.
-    """
+def _restore_default_scopes():
+    """Snapshot mmengine's process-global ``DefaultScope`` table; calling
+    the returned function puts it back."""
     from mmengine.registry import DefaultScope
     before = dict(DefaultScope._instance_dict)
+
+    def restore():
+        DefaultScope._instance_dict.clear()
+        DefaultScope._instance_dict.update(before)
+
+    return restore
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _isolate_default_scope_per_module():
+    """Undo the default scopes a test module's fixtures created.
+
+    mmengine's ``DefaultScope`` is process-global: a module fixture that
+    calls ``init_default_scope('mmpose')``, or a test that builds a Runner
+    under ``mmext``, would leave that scope current for every later module,
+    so models built there are looked up in the wrong registry and results
+    depend on test order. Autouse fixtures are set up first and torn down
+    last within their scope, so this snapshot brackets the module's own.
+    """
+    restore = _restore_default_scopes()
     yield
-    DefaultScope._instance_dict.clear()
-    DefaultScope._instance_dict.update(before)
+    restore()
+
+
+@pytest.fixture(autouse=True)
+def _isolate_default_scope():
+    """The same, per test: each test sees the scope its module set up."""
+    restore = _restore_default_scopes()
+    yield
+    restore()
