@@ -35,8 +35,11 @@ vis_backends = [
     dict(type='LocalVisBackend'),
     dict(type='TensorboardVisBackend'),
 ]
-visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+# No fixed `name`: the Runner names the visualizer after the experiment, so
+# two runs in one process (a notebook, a sweep, a test session) each write
+# to their own work dir. With a fixed name mmengine hands the second run the
+# first run's visualizer, and its scalars land in the first run's vis_data.
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 log_level = 'INFO'

@@ -41,13 +41,6 @@ def _scalars(work_dir: Path):
     return val, loss
 
 
-# Known defect, open: in the full suite (not alone) the in-process ablation
-# run below logs no validation scalars, so these four fail by test order.
-ORDER_DEFECT = pytest.mark.xfail(
-    strict=False, reason='in-process Runner after earlier tests logs no '
-    'val scalars (test-order defect, being fixed)')
-
-
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('runs')
@@ -87,7 +80,6 @@ def test_multi_seed_runs_differ_and_skip_when_done(runs):
     assert 'seed: 1' in next(iter(log)).read_text()
 
 
-@ORDER_DEFECT
 def test_results_table_by_hand(runs):
     tmp, test = runs
     exps = discover([str(tmp / 'toy_sweep'), str(tmp / 'hidden32')])
@@ -144,7 +136,6 @@ def test_results_table_by_hand(runs):
     assert data['rows'][0][f'test {KEY}']['mean'] is None
 
 
-@ORDER_DEFECT
 def test_latex_structure(runs, tmp_path):
     tmp, _ = runs
     exps = discover([str(tmp / 'toy_sweep'), str(tmp / 'hidden32')])
@@ -179,7 +170,6 @@ def test_latex_structure(runs, tmp_path):
         assert (tmp_path / 't.pdf').is_file()
 
 
-@ORDER_DEFECT
 def test_figures_from_logs(runs, tmp_path):
     tmp, _ = runs
     exps = discover([str(tmp / 'toy_sweep'), str(tmp / 'hidden32')])
@@ -213,7 +203,6 @@ def test_figures_from_logs(runs, tmp_path):
                                 'greater') == [0]
 
 
-@ORDER_DEFECT
 def test_model_index_and_report(runs, tmp_path):
     tmp, test = runs
     exps = [Experiment(str(tmp / 'toy_sweep')),
