@@ -3,7 +3,8 @@
 update, measured side by side, and an epoch-time estimate for BEAT.
 
     python tools/analysis_tools/benchmark_gesture.py CONFIG \
-        --data-root data/gesture_demo/beat [--batches 10] [--hours 76]
+        --data-root data/gesture_demo/beat [--batches 10] [--hours 76] \
+        [--device cuda]
 
 The model keeps the config's size; data come from ``--data-root`` (any
 data root in mmext's clip format). Rates are wall-clock on this machine;
@@ -23,11 +24,17 @@ from mmext.registry import MODELS
 from mmext.utils import load_config
 
 
-def _rate(fn, n, batch):
+def _rate(fn, n, batch, device=torch.device('cpu')):
+    def sync():
+        if device.type == 'cuda':
+            torch.cuda.synchronize(device)
+
     fn()  # warm-up
+    sync()
     t = time.perf_counter()
     for _ in range(n):
         fn()
+    sync()
     return n * batch / (time.perf_counter() - t)
 
 
@@ -38,7 +45,15 @@ def main(argv=None):
     p.add_argument('--batches', type=int, default=10)
     p.add_argument('--hours', type=float, default=76.,
                    help='hours of training audio/motion (BEAT: 76 h)')
+    p.add_argument('--device', default='cpu',
+                   help='where G and D run (cpu, cuda, cuda:1 ...); the '
+                   'data pipeline is always measured on the CPU')
     args = p.parse_args(argv)
+    if args.batches < 1:
+        p.error('--batches must be >= 1')
+    device = torch.device(args.device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        p.error(f'--device {args.device}: CUDA is not available here')
     cfg = load_config(args.config, check_data=False)
     ds_cfg = dict(cfg.train_dataloader.dataset)
     ds_cfg.pop('type')
@@ -60,7 +75,7 @@ def main(argv=None):
 
     pipeline = _rate(next_batch, args.batches, batch)
     with DefaultScope.overwrite_default_scope('mmext'):
-        model = MODELS.build(cfg.model).train()
+        model = MODELS.build(cfg.model).to(device).train()
     data = model.data_preprocessor(next_batch(), True)
     audio, seed = data['inputs']['audio'], data['inputs']['seed']
     real = data['data_samples']['motion']
@@ -83,8 +98,8 @@ def main(argv=None):
         g_opt.step()
         model.discriminator.requires_grad_(True)
 
-    d_rate = _rate(d_update, args.batches, batch)
-    g_rate = _rate(g_update, args.batches, batch)
+    d_rate = _rate(d_update, args.batches, batch, device)
+    g_rate = _rate(g_update, args.batches, batch, device)
     s = model.gan_state
     # one batch costs d_steps D updates and g_steps G updates
     step = 1. / (s.d_steps / d_rate + s.g_steps / g_rate)
@@ -92,7 +107,8 @@ def main(argv=None):
     windows = args.hours * 3600 * fps / ds_cfg.get('stride', 10)
     print(f'config: {args.config}\nbatch {batch}, window {dataset.window} '
           f'frames at {fps} fps, G {s.g_steps} / D {s.d_steps} steps per '
-          f'batch, torch threads {torch.get_num_threads()}')
+          f'batch, device {device}, torch threads '
+          f'{torch.get_num_threads()}')
     print(f'pipeline       {pipeline:10.1f} samples/s')
     print(f'D update       {d_rate:10.1f} samples/s')
     print(f'G update       {g_rate:10.1f} samples/s')

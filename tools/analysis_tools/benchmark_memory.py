@@ -205,8 +205,19 @@ def run_code(code_dir: str, configs: List[str], with_cp: List[str],
         for line in proc.stdout.splitlines() if line.startswith('RESULT ')
     ]
     if proc.returncode != 0:
-        raise RuntimeError(f'worker failed (code {code_dir}):\n'
-                           f'{proc.stderr[-3000:]}')
+        # keep the points measured before the failure; name the cause
+        if proc.returncode < 0:
+            import signal
+            cause = signal.Signals(-proc.returncode).name
+            if proc.returncode == -signal.SIGKILL:
+                cause += ' (most likely the out-of-memory killer)'
+        else:
+            tail = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+            cause = f'exit code {proc.returncode}: ' + (
+                tail[-1] if tail else 'no error output')
+        print(f'worker failed (code {code_dir}, {configs}): {cause}',
+              file=sys.stderr, flush=True)
+        results.append(dict(failed=cause))
     return results
 
 
@@ -274,19 +285,31 @@ def main(argv: Optional[List[str]] = None) -> int:
     configs = [os.path.abspath(c) for c in args.configs]
     runs = [(label, code, ['off']) for label, code in baselines]
     runs.append(('this', repo, list(args.with_cp)))
-    samples = {}
+    samples, failed = {}, {}
     for _ in range(args.rounds):
         for label, code, cps in runs:
-            for res in run_code(code, configs, cps, args):
-                row = (label, code,
-                       args.configs[configs.index(res['config'])],
-                       res['with_cp'])
-                samples.setdefault((row, res['batch']), []).append(res)
-                print(dict(code=label, **res), flush=True)
+            # one fresh process per (checkout, config): a point that runs
+            # out of memory costs only that config's remaining points
+            for config in configs:
+                for res in run_code(code, [config], cps, args):
+                    if 'failed' in res:
+                        failed[(label, code, config)] = res['failed']
+                        continue
+                    row = (label, code,
+                           args.configs[configs.index(res['config'])],
+                           res['with_cp'])
+                    samples.setdefault((row, res['batch']), []).append(res)
+                    print(dict(code=label, **res), flush=True)
 
     bmax = max(args.batch_sizes)
     out = []
     for row in rows:
+        if any((row, b) not in samples for b in args.batch_sizes):
+            cause = failed.get(
+                (row[0], row[1], os.path.abspath(row[2])), 'not measured')
+            out.append(dict(code=row[0], config=os.path.basename(row[2])[:-3],
+                            with_cp=row[3], failed=cause))
+            continue
         growth = [
             statistics.median(r['growth_mib'] for r in samples[(row, b)])
             for b in args.batch_sizes
@@ -306,6 +329,11 @@ def main(argv: Optional[List[str]] = None) -> int:
               'fit resid MiB', 'GiB/sample x 243/T', 'step ms/sample']
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for r in out:
+        if 'failed' in r:
+            lines.append('| ' + ' | '.join(
+                [r['code'], r['config'], r['with_cp'], '-',
+                 f"failed: {r['failed']}"] + ['-'] * 4) + ' |')
+            continue
         lines.append('| ' + ' | '.join([
             r['code'], r['config'], r['with_cp'], str(r['frames']),
             f"{r['slope']:.3f}", f"{r['icpt']:.3f}", f"{r['resid']:.1f}",

@@ -12,7 +12,10 @@ its size just before the first interpolation. The linear-cost check compares
 the largest size with the smallest: pixels x P must cost at most 1.25 P times
 the time and the memory (16x pixels <= 20x). Sizes may be ``N`` (N x N),
 ``WxH``, or ``720p`` / ``1080p`` / ``4k``. ``--flow-scale`` < 1 runs the
-high-resolution path (flow at reduced scale).
+high-resolution path (flow at reduced scale). ``--malloc keep default``
+measures the glibc allocator setting the tools use
+(:func:`mmext.utils.keep_freed_memory`: freed memory is reused instead of
+mapping fresh pages for every large tensor) beside glibc's default.
 
 Example (docs/benchmarks.md)::
 
@@ -21,6 +24,7 @@ Example (docs/benchmarks.md)::
 """
 import argparse
 import datetime
+import itertools
 import json
 import os
 import platform
@@ -54,6 +58,11 @@ def parse_args(argv=None):
     p.add_argument('--flow-scale', type=float, default=1.0)
     p.add_argument('--device', default='cpu')
     p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--malloc', nargs='+', default=['keep'],
+                   choices=('keep', 'default'),
+                   help="glibc allocator setting(s) to measure: 'keep' "
+                   '(mmext.utils.keep_freed_memory, what the tools use) '
+                   "and/or 'default'; several are measured side by side")
     p.add_argument('--out', default=None, help='write a Markdown report')
     p.add_argument('--worker', nargs=2, metavar=('MODE', 'SIZE'),
                    help=argparse.SUPPRESS)
@@ -74,6 +83,9 @@ def worker(args) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     mode, size = args.worker
+    if args.malloc == ['keep']:  # a worker gets exactly one setting
+        from mmext.utils import keep_freed_memory
+        keep_freed_memory()
     w, h = parse_size(size)
     cfg = Config.fromfile(args.config)
     cfg.model.backbone.mode = mode
@@ -115,6 +127,21 @@ def worker(args) -> dict:
                 gflops=fc.get_total_flops() / 1e9)
 
 
+def _run_worker(args, mode: str, size: str, malloc: str) -> dict:
+    """One (mode, size, allocator setting) point in a fresh process."""
+    cmd = [sys.executable, __file__, '--worker', mode, size, '--config',
+           args.config, '--repeat', str(args.repeat), '--flow-scale',
+           str(args.flow_scale), '--device', args.device, '--malloc', malloc]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith('RESULT ')]
+    if out.returncode or not line:
+        raise SystemExit(f'worker {mode} {size} (malloc {malloc}) failed:\n'
+                         f'{out.stderr[-2000:]}')
+    return dict(json.loads(line[0][7:]), malloc=malloc)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.worker:
@@ -124,24 +151,13 @@ def main(argv=None):
                    parse_size(s)[1])
     results = []
     for size in sizes:
-        for mode in args.modes:
-            cmd = [sys.executable, __file__, '--worker', mode, size,
-                   '--config', args.config, '--repeat', str(args.repeat),
-                   '--flow-scale', str(args.flow_scale), '--device',
-                   args.device]
-            if args.threads:
-                cmd += ['--threads', str(args.threads)]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            line = [ln for ln in out.stdout.splitlines()
-                    if ln.startswith('RESULT ')]
-            if out.returncode or not line:
-                raise SystemExit(f'worker {mode} {size} failed:\n'
-                                 f'{out.stderr[-2000:]}')
-            res = json.loads(line[0][7:])
-            results.append(res)
-            print(f'{mode:16s} {res["size"]:>10s} {res["ms"]:10.1f} ms '
-                  f'{res["mem_mb"]:9.1f} MB {res["gflops"]:9.2f} GFLOPs',
-                  flush=True)
+        for malloc in args.malloc:
+            for mode in args.modes:
+                res = _run_worker(args, mode, size, malloc)
+                results.append(res)
+                print(f'{mode:16s} {malloc:8s} {res["size"]:>10s} '
+                      f'{res["ms"]:10.1f} ms {res["mem_mb"]:9.1f} MB '
+                      f'{res["gflops"]:9.2f} GFLOPs', flush=True)
     report = format_report(args, results)
     print(report)
     if args.out:
@@ -156,11 +172,12 @@ def format_report(args, results) -> str:
         f'Measured {datetime.date.today()} on {platform.machine()} '
         f'({os.cpu_count()} CPUs), device {args.device}, flow scale '
         f'{args.flow_scale}, median of {args.repeat} after a warm-up.', '',
-        '| mode | size | ms / frame | peak memory (MB) | params (M) | '
-        'GFLOPs |', '|---|---|---|---|---|---|'
+        '| mode | malloc | size | ms / frame | peak memory (MB) | '
+        'params (M) | GFLOPs |', '|---|---|---|---|---|---|---|'
     ]
     for r in results:
-        lines.append(f'| {r["mode"]} | {r["size"]} | {r["ms"]:.1f} | '
+        lines.append(f'| {r["mode"]} | {r["malloc"]} | {r["size"]} | '
+                     f'{r["ms"]:.1f} | '
                      f'{r["mem_mb"]:.1f} | {r["params"] / 1e6:.3f} | '
                      f'{r["gflops"]:.2f} |')
     lo = min(r['pixels'] for r in results)
@@ -170,17 +187,17 @@ def format_report(args, results) -> str:
         lines += ['', f'Growth from the smallest to the largest size '
                   f'({p:.0f}x the pixels; linear cost allows at most '
                   f'{1.25 * p:.0f}x):', '',
-                  '| mode | time ratio | memory ratio | FLOPs ratio | '
-                  'within bound |', '|---|---|---|---|---|']
-        for mode in args.modes:
-            a = [r for r in results if r['mode'] == mode
-                 and r['pixels'] == lo][0]
-            b = [r for r in results if r['mode'] == mode
-                 and r['pixels'] == hi][0]
+                  '| mode | malloc | time ratio | memory ratio | FLOPs ratio '
+                  '| within bound |', '|---|---|---|---|---|---|']
+        for malloc, mode in itertools.product(args.malloc, args.modes):
+            a, b = ([r for r in results if r['mode'] == mode and
+                     r['malloc'] == malloc and r['pixels'] == px][0]
+                    for px in (lo, hi))
             rt, rm = b['ms'] / a['ms'], b['mem_mb'] / max(a['mem_mb'], 1e-6)
             rf = b['gflops'] / a['gflops']
             ok = rt <= 1.25 * p and rm <= 1.25 * p
-            lines.append(f'| {mode} | {rt:.1f} | {rm:.1f} | {rf:.1f} | '
+            lines.append(f'| {mode} | {malloc} | {rt:.1f} | {rm:.1f} | '
+                         f'{rf:.1f} | '
                          f'{"yes" if ok else "NO"} |')
     return '\n'.join(lines) + '\n'
 

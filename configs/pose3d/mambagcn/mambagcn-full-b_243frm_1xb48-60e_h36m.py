@@ -1,10 +1,14 @@
 # Full three-stream MambaGCN-B with the users' single-GPU batch of 48.
-# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU; see
-# docs/benchmarks.md, "pose3d training memory per sample"):
-#   not measured for the full model in this session (only B was); it has
-#   one stream more than B, which needs 1.61 GiB per sample without
-#   with_cp (x 48 = 77 GiB for B alone), so with_cp on every block is set.
-#   No peak prediction is given.
+# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU,
+# 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
+# training memory per sample"), GiB per sample and step time:
+#   without with_cp          14.1 GiB
+#   with_cp every 2nd block   7.1 GiB  1.24x the step time (one round)
+#   with_cp on every block    1.04 GiB 1.50x the step time (one round)
+# On the CPU most of it is the pure-PyTorch selective scan, which keeps its
+# (L, D, N) states; on a GPU mamba_ssm's kernel recomputes them, so GPU
+# figures are lower (not measured). Every block is checkpointed: predicted
+# peak on an 80 GB GPU at batch 48 is at most 48 x 1.043 + 0.3 = 50 GiB.
 # GPU peak memory itself: not measured (no GPU was lent to this work).
 # lr stays the recipe's 5e-4 (batch 16); `--auto-scale-lr` scales it.
 _base_ = ['./mambagcn-full-b_243frm_1xb16-60e_h36m.py']

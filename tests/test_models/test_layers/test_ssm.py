@@ -448,6 +448,27 @@ def test_ssd_matches_naive(seqlen, ngroups, d_hdim):
     assert_close(s, s_ref)
 
 
+@pytest.mark.parametrize('block', [1, 7, 64, 1000])
+def test_ssd_many_chunks_state_passing_in_blocks(block, monkeypatch):
+    # 150 chunks: the state passing runs in blocks of `block` chunks
+    # (linear cost in the number of chunks); every block size gives the
+    # sequential recurrence's outputs and final state
+    from mmext.models.layers.ssm import ssd
+    monkeypatch.setattr(ssd, 'STATE_BLOCK', block)
+    torch.manual_seed(1)
+    b, seqlen, nh, p, n = 1, 300, 2, 3, 4
+    x = torch.randn(b, seqlen, nh, p, dtype=DT)
+    dt_raw = torch.randn(b, seqlen, nh, dtype=DT)
+    A = -torch.rand(nh, dtype=DT) * 2 - 0.1
+    B, C = torch.randn(2, b, seqlen, 1, n, dtype=DT)
+    init = torch.randn(b, nh, p, n, dtype=DT)
+    y_ref, s_ref = ref_ssd(x, F.softplus(dt_raw), A, B, C, None, None, init)
+    y, s = ssd_chunk_scan(x, dt_raw, A, B, C, 2, initial_states=init,
+                          dt_softplus=True, return_final_states=True)
+    assert_close(y, y_ref)
+    assert_close(s, s_ref)
+
+
 def test_ssd_dt_limit_and_padding_invariance():
     torch.manual_seed(0)
     x = torch.randn(1, 37, 2, 3, dtype=DT)
