@@ -17,7 +17,7 @@ from conftest import ROOT, tool_env
 from mmext.datasets.vfi.synthetic import texture_image, write_vimeo_triplets
 from mmext.engine import safe_load
 
-CONFIG = ROOT / 'configs/vfi/hybrid-vfi-tiny_1xb8-10e_vimeo90k-demo.py'
+CONFIG = ROOT / 'configs/vfi/hybrid-vfi-tiny_1xb8-60e_vimeo90k-demo.py'
 
 
 def _cmd(work_dir: Path, data: Path):

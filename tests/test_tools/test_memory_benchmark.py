@@ -16,7 +16,7 @@ def _rows(stdout):
     for line in stdout.splitlines():
         cells = [c.strip() for c in line.strip().strip('|').split('|')]
         if len(cells) >= 9 and cells[0] == 'this':
-            rows[cells[2]] = cells
+            rows[(cells[1], cells[2])] = cells
     return rows
 
 
@@ -27,19 +27,21 @@ def test_memory_table_and_a_failing_worker(tmp_path):
     out = tmp_path / 'table.md'
     proc = run_tool([
         'analysis_tools/benchmark_memory.py', XS, bad, '--with-cp', 'off',
-        'all', '--num-frames', '9', '--batch-sizes', '1', '2', '--steps',
+        'all', '--num-frames', '27', '--batch-sizes', '1', '2', '--steps',
         '1', '--threads', '1', '--out', out
     ], timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = _rows(proc.stdout)
     # XS rows measured: checkpointing keeps less per sample than no
-    # checkpointing, and the slope is a positive number of GiB
-    good = {k: v for k, v in rows.items() if v[1].startswith('motionagf')}
+    # checkpointing (XS at 27 frames: tens of MiB against a few; the
+    # method's noise is about a MiB)
+    good = {k[1]: v for k, v in rows.items() if k[0].startswith('motionagf')}
     assert set(good) == {'off', 'all'}
     off, cp = float(good['off'][4]), float(good['all'][4])
-    assert 0 < cp < off
-    # x 243/T is the slope scaled by 243 / 9
-    assert float(good['off'][7]) == pytest.approx(off * 27, abs=0.002 * 27)
+    assert off > 0.005 and cp < 0.5 * off
+    # x 243/T is the slope scaled by 243 / 27 (both printed to 3 decimals)
+    assert float(good['off'][7]) == pytest.approx(off * 9, abs=0.0005 * 9 +
+                                                  0.0005)
     # the broken config's rows say why, and name the config's error
     failed = [ln for ln in proc.stdout.splitlines() if 'bad_arch' in ln]
     assert len(failed) == 2

@@ -9,7 +9,7 @@ from conftest import ROOT, run_tool
 
 from mmext.apis.vfi_inference import init_interpolator, interpolate_video
 
-CONFIG = ROOT / 'configs/vfi/hybrid-vfi-tiny_1xb8-10e_vimeo90k-demo.py'
+CONFIG = ROOT / 'configs/vfi/hybrid-vfi-tiny_1xb8-60e_vimeo90k-demo.py'
 
 
 def _video(path, n=3, size=(40, 24)):

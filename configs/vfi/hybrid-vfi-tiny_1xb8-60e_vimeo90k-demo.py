@@ -1,6 +1,9 @@
 # Demo (tools/demos/vfi.sh): a small hybrid model on the SYNTHETIC
 # Vimeo-layout triplets the demo writes (skimage sample photos moved by known
-# sub-pixel motion with occluding sprites). Trains on a CPU in minutes.
+# sub-pixel motion with occluding sprites). Trains on a 2-core CPU in about
+# 3 minutes (0.1 s per iteration, 30 iterations per epoch). 60 epochs: with
+# 10 the model only matched the frame average (18.63 vs 18.56 dB), since
+# flow is learned from zero; validation every 10 epochs to pick the best.
 _base_ = ['./hybrid-vfi_1xb8-300e_vimeo90k.py']
 data_root = 'work_dirs/vfi_demo/vimeo'
 model = dict(
@@ -25,12 +28,12 @@ val_dataloader = dict(
     num_workers=0, persistent_workers=False, batch_size=8,
     dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-max_epochs = 10
+max_epochs = 60
 optim_wrapper = dict(optimizer=dict(lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=10),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=max_epochs,
          eta_min_ratio=0.1, convert_to_iter_based=True),
 ]
-train_cfg = dict(max_epochs=max_epochs, val_interval=5)
+train_cfg = dict(max_epochs=max_epochs, val_interval=10)
 default_hooks = dict(logger=dict(interval=10))
