@@ -32,3 +32,8 @@ custom_hooks = [
     dict(type='GANLogHook', interval=5),
 ]
 default_hooks = dict(logger=dict(interval=5))
+# FGD in the latent space of the demo's autoencoder
+# (motion-ae-tiny_1xb32-10e_beat-demo.py: hidden 64, latent 16); a width the
+# checkpoint contradicts is an error, not a silent mismatch
+val_evaluator = dict(fgd_autoencoder=dict(hidden_dims=64, latent_dims=16))
+test_evaluator = val_evaluator

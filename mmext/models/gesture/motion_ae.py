@@ -90,12 +90,51 @@ class MotionAutoencoder(BaseModel):
         raise ValueError(f'MotionAutoencoder: invalid mode {mode!r}')
 
 
+def _architecture(state: dict) -> dict:
+    """The constructor arguments a MotionAutoencoder state dict was built
+    with, read from its weight shapes."""
+    enc = sorted(int(k.split('.')[1]) for k in state
+                 if k.startswith('encoder.') and k.endswith('.weight'))
+    if not enc:
+        raise KeyError('no encoder.<i>.weight entries')
+    first, last = state[f'encoder.{enc[0]}.weight'], state[
+        f'encoder.{enc[-1]}.weight']
+    arch = dict(num_joints=first.shape[1] // 3, latent_dims=last.shape[0],
+                num_layers=len(enc))
+    if len(enc) > 1:
+        arch['hidden_dims'] = first.shape[0]
+    return arch
+
+
 def load_motion_autoencoder(checkpoint: str, **kwargs) -> MotionAutoencoder:
     """Build a :class:`MotionAutoencoder` and load a checkpoint written by
-    ``tools/train.py`` (weights-only loading)."""
+    ``tools/train.py`` (weights-only loading).
+
+    The architecture (joints, hidden and latent widths, layers) is read from
+    the checkpoint's weight shapes, since the checkpoint defines the FGD
+    feature space. ``kwargs`` (e.g. a metric's ``fgd_autoencoder``) are
+    checked against it: a value the checkpoint contradicts is an error
+    naming the checkpoint, the argument and both values.
+    """
     from mmext.engine.checkpoint import safe_load
-    model = MotionAutoencoder(**kwargs)
     ckpt = safe_load(checkpoint)
     state = ckpt.get('state_dict', ckpt)
+    try:
+        arch = _architecture(state)
+    except (KeyError, AttributeError, IndexError) as err:
+        raise ValueError(f'{checkpoint}: not a MotionAutoencoder checkpoint '
+                         f'({err}); FGD needs the autoencoder trained by '
+                         f'configs/gesture/motion-ae_*') from None
+    wrong = {k: (v, arch[k]) for k, v in kwargs.items()
+             if k in arch and v != arch[k]}
+    if wrong:
+        raise ValueError(
+            f'{checkpoint}: the FGD autoencoder checkpoint was built with ' +
+            ', '.join(f'{k}={got}' for k, (_, got) in wrong.items()) +
+            ' but the config asks for ' +
+            ', '.join(f'{k}={want}' for k, (want, _) in wrong.items()) +
+            ' (set fgd_autoencoder in the evaluator to match, or drop it: '
+            'the checkpoint defines the architecture)')
+    model = MotionAutoencoder(**{**kwargs, **arch})
     model.load_state_dict(state)
     return model.eval()

@@ -114,3 +114,24 @@ def test_gesture_metric_end_to_end(tmp_path):
     assert res2['FGD'] > 1e-3
     with pytest.raises(ValueError, match=r"bc_joints \['Foo'\]"):
         GestureMetric(sk.to_dict(), fps=15., bc_joints=['Foo'])
+
+
+def test_fgd_autoencoder_architecture_from_the_checkpoint(tmp_path):
+    # the checkpoint defines the FGD space: its widths are read from it,
+    # and a config that contradicts them is an error naming both
+    from mmext.models.gesture import load_motion_autoencoder
+    torch.manual_seed(0)
+    ae = MotionAutoencoder(num_joints=5, hidden_dims=8, latent_dims=4,
+                           num_layers=3)
+    ckpt = tmp_path / 'ae.pth'
+    torch.save(dict(state_dict=ae.state_dict()), ckpt)
+    loaded = load_motion_autoencoder(str(ckpt), num_joints=5)
+    x = torch.randn(2, 16, 5, 3)
+    assert torch.equal(loaded.features(x), ae.features(x))
+    with pytest.raises(ValueError, match=r'latent_dims=4 but the config '
+                       r'asks for latent_dims=32'):
+        load_motion_autoencoder(str(ckpt), latent_dims=32)
+    bad = tmp_path / 'not_ae.pth'
+    torch.save(dict(state_dict=dict(w=torch.zeros(1))), bad)
+    with pytest.raises(ValueError, match='not a MotionAutoencoder'):
+        load_motion_autoencoder(str(bad))
