@@ -14,14 +14,13 @@ import resource, sys, torch
 from mmext.utils import keep_freed_memory
 if sys.argv[1] == 'keep':
     assert keep_freed_memory()
-for _ in range(3):  # warm-up: the heap grows to hold the block
+faults = []
+for _ in range(8):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     x = torch.ones(2**24)  # 64 MiB, above glibc's largest mmap threshold
     del x
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(5):
-    x = torch.ones(2**24)
-    del x
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(*faults)
 '''
 
 
@@ -30,13 +29,18 @@ def _faults(setting):
                          env=tool_env(), capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    return int(out.stdout.split()[-1])
+    return [int(f) for f in out.stdout.split()[-8:]]
 
 
 @pytest.mark.skipif(not sys.platform.startswith('linux'),
                     reason='glibc allocator settings')
 def test_freed_memory_is_reused():
     keep, default = _faults('keep'), _faults('default')
-    # 5 x 64 MiB in 4 KiB pages would be 81920 faults; reused pages: ~0
-    assert keep < 1000
-    assert default > keep
+    # 64 MiB in 4 KiB pages: 16384 faults when the block is fresh memory.
+    # glibc's default maps fresh memory for every allocation; with
+    # keep_freed_memory the heap keeps the block, so re-allocations
+    # (after the first few, while the heap grows) fault no pages. Which
+    # re-allocation first reuses the block varies, so the test asks for
+    # one that did, and for none that did under the default.
+    assert min(keep[1:]) < 1000, keep
+    assert min(default[1:]) > 8000, default
