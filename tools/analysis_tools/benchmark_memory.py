@@ -104,31 +104,42 @@ def worker(args) -> int:
     return 0
 
 
+def build_pose3d_model(config: str, num_frames: Optional[int],
+                       with_cp: str):
+    """The config's model in train mode, seeded, with its clip length
+    overridden by ``num_frames`` (if given) and ``with_cp`` applied
+    (``off`` | ``all`` | ``k`` | ``i,j,...``)."""
+    import torch
+    sys.path.insert(0, HERE)
+    from benchmark_train import build_model
+
+    from mmext.models.pose3d.backbones import MotionAGFormer
+    from mmext.utils import load_config
+    cfg = load_config(config, check_data=False)
+    backbone = cfg.model.backbone
+    if num_frames:
+        arch = backbone.get('arch', 'xs')
+        arch = dict(MotionAGFormer.arch_settings[arch]) if isinstance(
+            arch, str) else dict(arch)
+        arch['num_frames'] = num_frames
+        backbone.arch = arch
+    backbone.update(parse_with_cp(with_cp) or {})
+    torch.manual_seed(0)
+    model = build_model(cfg)
+    model.train()
+    return model
+
+
 def measure_point(config: str, with_cp: str, batch: int, args) -> dict:
     import gc
 
     import torch
     sys.path.insert(0, HERE)
-    from benchmark_train import build_model, input_shape
-
-    from mmext.utils import load_config
+    from benchmark_train import input_shape
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    cfg = load_config(config, check_data=False)
-    backbone = cfg.model.backbone
-    if args.num_frames:
-        from mmext.models.pose3d.backbones import MotionAGFormer
-        arch = backbone.get('arch', 'xs')
-        arch = dict(MotionAGFormer.arch_settings[arch]) if isinstance(
-            arch, str) else dict(arch)
-        arch['num_frames'] = args.num_frames
-        backbone.arch = arch
-    cp = parse_with_cp(with_cp)
-    if cp:
-        backbone.update(cp)
-    torch.manual_seed(0)
-    model = build_model(cfg).to(device)
+    model = build_pose3d_model(config, args.num_frames, with_cp).to(device)
     model.train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=5e-4, weight_decay=0.01)

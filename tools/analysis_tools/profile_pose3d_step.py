@@ -37,24 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def build(config: str, num_frames, with_cp):
     sys.path.insert(0, HERE)
-    from benchmark_memory import parse_with_cp
-    from benchmark_train import build_model
-
-    from mmext.models.pose3d.backbones import MotionAGFormer
-    from mmext.utils import load_config
-    cfg = load_config(config, check_data=False)
-    backbone = cfg.model.backbone
-    if num_frames:
-        arch = backbone.get('arch', 'xs')
-        arch = dict(MotionAGFormer.arch_settings[arch]) if isinstance(
-            arch, str) else dict(arch)
-        arch['num_frames'] = num_frames
-        backbone.arch = arch
-    backbone.update(parse_with_cp(with_cp) or {})
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    model.train()
-    return model
+    from benchmark_memory import build_pose3d_model
+    return build_pose3d_model(config, num_frames, with_cp)
 
 
 class Variant:
