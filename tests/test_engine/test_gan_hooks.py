@@ -242,8 +242,9 @@ def test_amp_warmup_switches_at_epoch_10_with_independent_scalers():
 def test_amp_wrapper_autocast_dtype_and_errors():
     lin = nn.Linear(3, 3)
     w = SwitchableAmpOptimWrapper(
-        optimizer=torch.optim.SGD(lin.parameters(), lr=0.1))
-    assert w.amp_dtype == torch.bfloat16  # 'auto' on CPU
+        optimizer=torch.optim.SGD(lin.parameters(), lr=0.1),
+        dtype='bfloat16')
+    assert w.amp_dtype == torch.bfloat16
     with w.optim_context(lin):
         assert lin(torch.randn(2, 3)).dtype == torch.float32
     w.set_amp(True)
@@ -260,6 +261,44 @@ def test_amp_wrapper_autocast_dtype_and_errors():
             optimizer=torch.optim.SGD(lin.parameters(), lr=0.1)))
     with pytest.raises(TypeError, match='SwitchableAmpOptimWrapper'):
         AMPWarmupHook().before_train_epoch(runner)
+
+
+@pytest.mark.parametrize('native', [True, False])
+def test_amp_auto_on_cpu_follows_native_bf16(monkeypatch, caplog, native):
+    """'auto' on CPU: bf16 with native support, else fp32 with a warning."""
+    import mmext.engine.optim.switchable_amp as amp_mod
+    monkeypatch.setattr(amp_mod, 'cpu_has_native_bf16', lambda: native)
+    runner = _runner()
+    g, d = runner.params
+    runner.optim_wrapper = OptimWrapperDict(
+        generator=SwitchableAmpOptimWrapper(
+            optimizer=torch.optim.SGD(g.parameters(), lr=0.1)),
+        discriminator=SwitchableAmpOptimWrapper(
+            optimizer=torch.optim.SGD(d.parameters(), lr=0.1)))
+    ow = runner.optim_wrapper
+    assert ow['generator'].amp_dtype == (torch.bfloat16 if native else None)
+    hook = AMPWarmupHook(warmup_epochs=10)
+    runner.epoch = 10
+    with caplog.at_level(logging.WARNING, logger=runner.logger.name):
+        hook.before_train_epoch(runner)
+    assert ow['generator'].amp_enabled  # requested either way (checkpoint)
+    assert ow['generator'].amp_active is native
+    assert runner.model.gan_state.amp is native  # logs say what runs
+    with ow['generator'].optim_context(g):
+        out = g(torch.randn(2, 3))
+    assert out.dtype == (torch.bfloat16 if native else torch.float32)
+    assert not ow['generator'].uses_scaler
+    warned = [r for r in caplog.records if 'stay fp32' in r.getMessage()]
+    assert len(warned) == (0 if native else 1)
+    if not native:
+        assert "['generator', 'discriminator']" in warned[0].getMessage()
+    # the request survives a checkpoint: a resumed run with the dtype
+    # available (a GPU, a bf16 CPU) switches on there
+    state = ow['generator'].state_dict()
+    fresh = SwitchableAmpOptimWrapper(
+        optimizer=torch.optim.SGD(g.parameters(), lr=0.1), dtype='bfloat16')
+    fresh.load_state_dict(state)
+    assert fresh.amp_active
 
 
 # ------------------------------------------------------------------- guard

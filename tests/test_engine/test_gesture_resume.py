@@ -49,6 +49,10 @@ test_dataloader = None
 test_cfg = None
 test_evaluator = None
 train_cfg = dict(max_epochs=3, val_interval=100)
+# bf16 forced: 'auto' stays fp32 on a CPU without native bf16, and this
+# test is about resuming with autocast on
+optim_wrapper = dict(
+    generator=dict(dtype='bfloat16'), discriminator=dict(dtype='bfloat16'))
 visualizer = dict(vis_backends=[dict(type='LocalVisBackend')])
 custom_hooks = [
     dict(type='EpochSeedHook'),

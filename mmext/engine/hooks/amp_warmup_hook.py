@@ -28,6 +28,13 @@ class AMPWarmupHook(StatefulHook):
     resume) and is mirrored in the model's ``GANTrainState.amp`` for
     logging, when the model has one.
 
+    The mirrored flag is what the steps actually run in: a wrapper with
+    ``dtype='auto'`` on a CPU without native bf16 has no mixed-precision
+    dtype (emulated bf16 is slower than fp32), so at the switch the hook
+    logs that AMP was requested but the run stays fp32, and the logs say
+    ``AMP off``. The request itself is saved, so the same checkpoint
+    resumed on a GPU runs with AMP.
+
     Args:
         warmup_epochs (int): AMP is on from this epoch (0-based) on.
             Defaults to 10.
@@ -68,21 +75,35 @@ class AMPWarmupHook(StatefulHook):
         return found
 
     def _apply(self, runner, enabled: bool) -> None:
-        for _, wrapper in self._wrappers(runner):
+        wrappers = self._wrappers(runner)
+        for _, wrapper in wrappers:
             wrapper.set_amp(enabled)
         self.enabled = enabled
+        self._mirror(runner, any(w.amp_active for _, w in wrappers))
+
+    @staticmethod
+    def _mirror(runner, active: bool) -> None:
         try:
-            get_gan_state(runner).amp = enabled
+            get_gan_state(runner).amp = active
         except AttributeError:
             pass
 
     def before_train_epoch(self, runner) -> None:
         enabled = runner.epoch >= self.warmup_epochs
         if enabled != self.enabled:
-            dtypes = {n: str(w.amp_dtype) for n, w in self._wrappers(runner)}
+            wrappers = self._wrappers(runner)
+            dtypes = {n: str(w.amp_dtype) for n, w in wrappers}
             runner.logger.info(
                 f'[AMP] epoch {runner.epoch}: AMP '
                 f'{"on" if enabled else "off"} {dtypes}')
+            fp32 = [n for n, w in wrappers if not w.amp_available]
+            if enabled and fp32:
+                runner.logger.warning(
+                    f'[AMP] epoch {runner.epoch}: AMP requested but '
+                    f'{fp32} stay fp32: dtype=\'auto\' found no '
+                    'mixed-precision dtype on this device (a CPU without '
+                    'native bf16 would emulate it, slower than fp32). Set '
+                    "dtype='bfloat16' in the optim wrapper to force it.")
         self._apply(runner, enabled)
 
     def state_dict(self, runner) -> dict:
@@ -92,6 +113,8 @@ class AMPWarmupHook(StatefulHook):
         # the wrappers restore their own flag and scaler with the optimizer
         self.enabled = bool(state['enabled'])
         try:
-            get_gan_state(runner).amp = self.enabled
-        except AttributeError:
-            pass
+            active = self.enabled and any(
+                w.amp_available for _, w in self._wrappers(runner))
+        except (KeyError, TypeError):
+            active = self.enabled
+        self._mirror(runner, active)
