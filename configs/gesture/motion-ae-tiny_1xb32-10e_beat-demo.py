@@ -1,5 +1,5 @@
 # Demo FGD autoencoder on the SYNTHETIC BEAT-format demo data (see
-# gesture-gan-tiny_1xb16-20e_beat-demo.py); the demo passes its best
+# gesture-gan-tiny_1xb16-12e_beat-demo.py); the demo passes its best
 # checkpoint to GestureMetric as fgd_checkpoint.
 _base_ = ['./motion-ae_1xb64-50e_beat.py']
 demo_root = 'data/gesture_demo/beat/'

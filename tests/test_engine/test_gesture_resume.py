@@ -32,7 +32,7 @@ class KillAfterEpochHook(Hook):
 '''
 
 CONFIG = '''
-_base_ = ['{root}/configs/gesture/gesture-gan-tiny_1xb16-20e_beat-demo.py']
+_base_ = ['{root}/configs/gesture/gesture-gan-tiny_1xb16-12e_beat-demo.py']
 custom_imports = dict(imports=[
     'mmext.engine', 'mmext.models.gesture', 'mmext.datasets.gesture',
     'mmext.evaluation.gesture', 'kill_hook'], allow_failed_imports=False)

@@ -5,7 +5,7 @@
 #      by the real BEAT converter,
 #   2. the FGD autoencoder (configs/gesture/motion-ae-tiny_*),
 #   3. the gesture GAN (configs/gesture/gesture-gan-tiny_*: curriculum, GAN
-#      balance, AMP from epoch 10) on the CPU,
+#      balance, AMP from epoch 8) on the CPU,
 #   4. evaluation through tools/test.py,
 #   5. FGD / BC / diversity / physics beside ground truth, mean pose and a
 #      random real clip,
@@ -21,7 +21,7 @@ PY=${PYTHON:-$VENV/bin/python}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 DATA=data/gesture_demo
 AE_CFG=configs/gesture/motion-ae-tiny_1xb32-10e_beat-demo.py
-GAN_CFG=configs/gesture/gesture-gan-tiny_1xb16-20e_beat-demo.py
+GAN_CFG=configs/gesture/gesture-gan-tiny_1xb16-12e_beat-demo.py
 AE_DIR=work_dirs/gesture_demo_ae
 GAN_DIR=work_dirs/gesture_demo_gan
 
@@ -39,7 +39,7 @@ say "training the gesture GAN -> $GAN_DIR (log: $GAN_DIR.train.log)"
     > "$GAN_DIR.train.log" 2>&1 || { tail -n 30 "$GAN_DIR.train.log"; exit 1; }
 grep -E '\[GAN\] =====|\[GANBalance\]|\[AMP\]' "$GAN_DIR.train.log" \
     | sed 's/^.* - mmengine - INFO - //' | head -n 40 || true
-CKPT="$GAN_DIR/epoch_20.pth"
+CKPT=$(cat "$GAN_DIR/last_checkpoint")  # the final epoch
 say "evaluating $CKPT through tools/test.py"
 "$PY" tools/test.py "$GAN_CFG" "$CKPT" --work-dir "$GAN_DIR" \
     --cfg-options test_evaluator.fgd_checkpoint="$AE_CKPT" \

@@ -92,7 +92,10 @@ class AMPWarmupHook(StatefulHook):
         enabled = runner.epoch >= self.warmup_epochs
         if enabled != self.enabled:
             wrappers = self._wrappers(runner)
-            dtypes = {n: str(w.amp_dtype) for n, w in wrappers}
+            dtypes = {
+                n: str(w.amp_dtype) if w.amp_available else 'fp32'
+                for n, w in wrappers
+            }
             runner.logger.info(
                 f'[AMP] epoch {runner.epoch}: AMP '
                 f'{"on" if enabled else "off"} {dtypes}')

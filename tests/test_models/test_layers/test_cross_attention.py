@@ -6,6 +6,7 @@ import torch
 
 from mmext.models.layers import (BidirectionalCrossAttention, CrossAttention,
                                  GraphAttention)
+from mmext.models.layers.graph_attention import parents_to_neighbours
 
 
 def _naive_cross_attn(m: CrossAttention, q_in, k_in, v_in):
@@ -72,3 +73,39 @@ def test_graph_attention_respects_the_graph():
     a = torch.stack(e).softmax(0)
     expected = m1.norm(x[0, 0, 0] + a[0] * h[0] + a[1] * h[1])
     torch.testing.assert_close(m1(x)[0, 0, 0], expected)
+
+
+def test_graph_attention_matches_dense_masked_softmax_on_a_large_tree():
+    """The neighbour-gather form equals the textbook dense form (masked
+    J x J softmax) on a 75-joint random tree, outputs and gradients."""
+    g = torch.Generator().manual_seed(3)
+    parents = [-1] + [int(torch.randint(0, j, (1, ), generator=g))
+                      for j in range(1, 75)]
+    nbrs = parents_to_neighbours(parents)
+    torch.manual_seed(3)
+    m = GraphAttention(16, nbrs, num_heads=4)
+    x = torch.randn(2, 3, 75, 16, requires_grad=True)
+    mask = torch.eye(75, dtype=torch.bool)
+    for j, p in enumerate(parents):
+        if p >= 0:
+            mask[j, p] = mask[p, j] = True
+
+    def dense(x):
+        h = m.W(x).reshape(2, 3, 75, 4, 4).transpose(2, 3)
+        src = (h * m.a_src[:, None]).sum(-1)
+        dst = (h * m.a_dst[:, None]).sum(-1)
+        e = torch.nn.functional.leaky_relu(
+            src[..., :, None] + dst[..., None, :], 0.2)
+        alpha = e.masked_fill(~mask, float('-inf')).softmax(-1)
+        out = (alpha @ h).transpose(2, 3).reshape(2, 3, 75, 16)
+        return m.norm(x + out)
+
+    y, y_ref = m(x), dense(x)
+    torch.testing.assert_close(y, y_ref, atol=1e-5, rtol=1e-5)
+    w = torch.randn_like(y)
+    grads = torch.autograd.grad((y * w).sum(), [x, m.a_src, m.W.weight])
+    grads_ref = torch.autograd.grad((y_ref * w).sum(),
+                                    [x, m.a_src, m.W.weight])
+    for a, b in zip(grads, grads_ref):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    assert m.nbr_index.shape[1] == int(mask.sum(1).max())
