@@ -18,7 +18,9 @@ __all__ = [
 def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
     """``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2)`` with scipy's
     ``sqrtm``; ``eps * I`` is added to both covariances when the product
-    is singular (the FID/FGD convention)."""
+    is singular (the FID/FGD convention). The distance is >= 0; a
+    rounding residue below 0 (identical sets give about -3e-14) is
+    returned as 0."""
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
@@ -30,8 +32,10 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
         offset = np.eye(sigma1.shape[0]) * eps
         covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     covmean = np.real(covmean)
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) -
-                 2 * np.trace(covmean))
+    return max(
+        0.,
+        float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) -
+              2 * np.trace(covmean)))
 
 
 def feature_frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

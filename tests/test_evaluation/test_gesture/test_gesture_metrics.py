@@ -32,6 +32,17 @@ def test_frechet_distance_known_gaussians():
     ref2 = (np.sum((m1 - m2)**2) + np.trace(c1) + np.trace(c2) -
             2 * np.sqrt(eig).sum())
     assert F.frechet_distance(m1, c1, m2, c2) == pytest.approx(ref2)
+    # identical Gaussians: 0 up to rounding, never a residue below 0
+    # (the raw formula is negative for some of these)
+    raw = []
+    for _ in range(20):
+        a = rng.standard_normal((6, 6))
+        c = a @ a.T + np.eye(6)
+        raw.append(2 * np.trace(c) - 2 * np.trace(
+            np.real(linalg.sqrtm(c @ c))))
+        assert 0. <= F.frechet_distance(m1[:1].repeat(6), c,
+                                        m1[:1].repeat(6), c) < 1e-9
+    assert min(raw) < 0
     # from samples of two known Gaussians
     x = rng.multivariate_normal(m1, c1, size=20000)
     y = rng.multivariate_normal(m2, c2, size=20000)
