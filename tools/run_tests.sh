@@ -11,7 +11,8 @@ bash "$ROOT/tools/install.sh"
 VENV=${MMEXT_VENV:-$ROOT/.venv}
 cd "$ROOT"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} PYTHONUNBUFFERED=1
-workers=${MMEXT_TEST_WORKERS:-$(nproc)}
+# (GNU nproc honours OMP_NUM_THREADS, hence env -u)
+workers=${MMEXT_TEST_WORKERS:-$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)}
 if ! [[ "$workers" =~ ^[0-9]+$ ]]; then
     echo "error: MMEXT_TEST_WORKERS must be a number, got '$workers'" >&2
     exit 2

@@ -4,7 +4,14 @@ update, measured side by side, and an epoch-time estimate for BEAT.
 
     python tools/analysis_tools/benchmark_gesture.py CONFIG \
         --data-root data/gesture_demo/beat [--batches 10] [--hours 76] \
-        [--device cuda]
+        [--device cuda] [--amp auto|bfloat16|float16]
+
+``--amp`` also measures the D and G updates under autocast (with a
+GradScaler for fp16), in the same run right after the fp32 ones, and
+prints the AMP gain as the ratio of the rates. ``auto`` is the dtype the
+training configs' ``SwitchableAmpOptimWrapper`` would pick on this device
+(none on a CPU without native bf16: then the tool says so and measures
+fp32 only).
 
 The model keeps the config's size; data come from ``--data-root`` (any
 data root in mmext's clip format). Rates are wall-clock on this machine;
@@ -20,6 +27,7 @@ from torch.utils.data import DataLoader
 
 import mmext  # noqa: F401
 from mmext.datasets.gesture import GestureDataset
+from mmext.engine.optim import resolve_amp_dtype
 from mmext.registry import MODELS
 from mmext.utils import load_config
 
@@ -48,6 +56,9 @@ def main(argv=None):
     p.add_argument('--device', default='cpu',
                    help='where G and D run (cpu, cuda, cuda:1 ...); the '
                    'data pipeline is always measured on the CPU')
+    p.add_argument('--amp', choices=('auto', 'bfloat16', 'float16'),
+                   help='also measure the updates under autocast and print '
+                   'the AMP gain')
     args = p.parse_args(argv)
     if args.batches < 1:
         p.error('--batches must be >= 1')
@@ -82,24 +93,47 @@ def main(argv=None):
     g_opt = torch.optim.Adam(model.generator.parameters(), lr=1e-4)
     d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=1e-4)
 
-    def d_update():
-        with torch.no_grad():
-            fake = model.generator(audio, seed)
-        loss = model._d_loss(real, fake)['loss_d']
-        d_opt.zero_grad()
-        loss.backward()
-        d_opt.step()
+    def updates(dtype):
+        """D and G update functions; autocast in ``dtype`` unless None."""
+        scaler = torch.amp.GradScaler(
+            device.type, enabled=dtype == torch.float16)
 
-    def g_update():
-        model.discriminator.requires_grad_(False)
-        loss, _ = model._g_losses(model.generator(audio, seed), real)
-        g_opt.zero_grad()
-        loss.backward()
-        g_opt.step()
-        model.discriminator.requires_grad_(True)
+        def ctx():
+            return torch.autocast(device.type, dtype=dtype or torch.float32,
+                                  enabled=dtype is not None)
 
+        def step(loss, opt):
+            opt.zero_grad()
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+
+        def d_update():
+            with torch.no_grad(), ctx():
+                fake = model.generator(audio, seed)
+            with ctx():
+                loss = model._d_loss(real, fake)['loss_d']
+            step(loss, d_opt)
+
+        def g_update():
+            model.discriminator.requires_grad_(False)
+            with ctx():
+                loss, _ = model._g_losses(model.generator(audio, seed), real)
+            step(loss, g_opt)
+            model.discriminator.requires_grad_(True)
+
+        return d_update, g_update
+
+    d_update, g_update = updates(None)
     d_rate = _rate(d_update, args.batches, batch, device)
     g_rate = _rate(g_update, args.batches, batch, device)
+    amp_dtype = amp_rates = None
+    if args.amp:
+        amp_dtype = resolve_amp_dtype(args.amp, device.type)
+        if amp_dtype is not None:
+            d_amp, g_amp = updates(amp_dtype)
+            amp_rates = (_rate(d_amp, args.batches, batch, device),
+                         _rate(g_amp, args.batches, batch, device))
     s = model.gan_state
     # one batch costs d_steps D updates and g_steps G updates
     step = 1. / (s.d_steps / d_rate + s.g_steps / g_rate)
@@ -114,6 +148,18 @@ def main(argv=None):
     print(f'G update       {g_rate:10.1f} samples/s')
     print(f'training step  {step:10.1f} samples/s (G+D per batch)')
     print(f'pipeline / training step = {pipeline / step:.1f}x')
+    if args.amp and amp_rates is None:
+        print(f'AMP ({args.amp}): no mixed-precision dtype on {device} '
+              '(a CPU without native bf16); not measured. --amp bfloat16 '
+              'measures emulated bf16.')
+    elif amp_rates is not None:
+        d_amp, g_amp = amp_rates
+        step_amp = 1. / (s.d_steps / d_amp + s.g_steps / g_amp)
+        print(f'AMP {amp_dtype}: D update {d_amp:.1f}, G update {g_amp:.1f}, '
+              f'training step {step_amp:.1f} samples/s')
+        print(f'AMP gain (AMP / fp32 rate): D {d_amp / d_rate:.2f}x, '
+              f'G {g_amp / g_rate:.2f}x, training step '
+              f'{step_amp / step:.2f}x')
     print(f'BEAT epoch estimate ({args.hours:g} h, stride '
           f'{ds_cfg.get("stride", 10)}: {windows:.0f} windows): '
           f'{windows / step / 3600:.2f} h at the measured training-step '
