@@ -119,5 +119,7 @@ class AMPWarmupHook(StatefulHook):
             active = self.enabled and any(
                 w.amp_available for _, w in self._wrappers(runner))
         except (KeyError, TypeError):
+            # tools/test.py loads the checkpoint without building the
+            # optim wrappers (still config dicts): nothing runs in AMP
             active = self.enabled
         self._mirror(runner, active)
