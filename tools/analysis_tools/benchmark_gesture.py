@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 
 import mmext  # noqa: F401
 from mmext.datasets.gesture import GestureDataset
-from mmext.engine.optim import resolve_amp_dtype
+from mmext.engine.optim import SwitchableAmpOptimWrapper
 from mmext.registry import MODELS
 from mmext.utils import load_config
 
@@ -93,45 +93,38 @@ def main(argv=None):
     g_opt = torch.optim.Adam(model.generator.parameters(), lr=1e-4)
     d_opt = torch.optim.Adam(model.discriminator.parameters(), lr=1e-4)
 
-    def updates(dtype):
-        """D and G update functions; autocast in ``dtype`` unless None."""
-        scaler = torch.amp.GradScaler(
-            device.type, enabled=dtype == torch.float16)
-
-        def ctx():
-            return torch.autocast(device.type, dtype=dtype or torch.float32,
-                                  enabled=dtype is not None)
-
-        def step(loss, opt):
-            opt.zero_grad()
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+    def updates(amp):
+        """D and G update functions through the training configs' optim
+        wrapper (autocast, GradScaler for fp16), AMP in ``amp`` or off."""
+        kw = dict(dtype=amp or 'auto', amp=amp is not None,
+                  device_type=device.type)
+        g_w = SwitchableAmpOptimWrapper(optimizer=g_opt, **kw)
+        d_w = SwitchableAmpOptimWrapper(optimizer=d_opt, **kw)
 
         def d_update():
-            with torch.no_grad(), ctx():
+            with torch.no_grad(), g_w.optim_context(model.generator):
                 fake = model.generator(audio, seed)
-            with ctx():
+            with d_w.optim_context(model.discriminator):
                 loss = model._d_loss(real, fake)['loss_d']
-            step(loss, d_opt)
+            d_w.update_params(loss)
 
         def g_update():
             model.discriminator.requires_grad_(False)
-            with ctx():
+            with g_w.optim_context(model.generator):
                 loss, _ = model._g_losses(model.generator(audio, seed), real)
-            step(loss, g_opt)
+            g_w.update_params(loss)
             model.discriminator.requires_grad_(True)
 
-        return d_update, g_update
+        return d_update, g_update, g_w
 
-    d_update, g_update = updates(None)
+    d_update, g_update, _ = updates(None)
     d_rate = _rate(d_update, args.batches, batch, device)
     g_rate = _rate(g_update, args.batches, batch, device)
     amp_dtype = amp_rates = None
     if args.amp:
-        amp_dtype = resolve_amp_dtype(args.amp, device.type)
-        if amp_dtype is not None:
-            d_amp, g_amp = updates(amp_dtype)
+        d_amp, g_amp, wrapper = updates(args.amp)
+        amp_dtype = wrapper.amp_dtype
+        if wrapper.amp_active:
             amp_rates = (_rate(d_amp, args.batches, batch, device),
                          _rate(g_amp, args.batches, batch, device))
     s = model.gan_state
