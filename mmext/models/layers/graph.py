@@ -202,9 +202,14 @@ class AxialGCN(nn.Module):
         else:
             adj = temporal_band_adjacency(num_nodes, temporal_connection_len,
                                           causal)
+        # Normalised in float64 and kept so: forward casts it to the input's
+        # dtype, so a float32 model gets the correctly rounded D^-1/2 A D^-1/2
+        # and a float64 model the exact one (upstream normalises in the
+        # compute dtype at every forward; a float32-normalised buffer put
+        # 1e-8 relative errors into float64 runs).
         self.register_buffer(
             'norm_adj',
-            normalize_digraph(adj) if adj is not None else None,
+            normalize_digraph(adj.double()) if adj is not None else None,
             persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
