@@ -377,12 +377,14 @@ def test_axial_attention_matches_naive_softmax(mode):
 
 def test_spatial_adjacency_is_upstreams_directed_graph():
     gcn = AxialGCN(8, 8, num_nodes=17, mode='spatial')
-    adj = torch.zeros(17, 17)
+    adj = torch.zeros(17, 17, dtype=torch.float64)
     for i, nbrs in OFFICIAL_CONNECTIONS.items():
         adj[i, nbrs] = 1
     deg = adj.sum(-1)
     expected = adj / torch.sqrt(deg[:, None] * deg[None, :])
-    torch.testing.assert_close(gcn.norm_adj, expected)
+    # normalised in float64 (cast to the input's dtype at forward)
+    assert gcn.norm_adj.dtype == torch.float64
+    torch.testing.assert_close(gcn.norm_adj, expected, rtol=1e-15, atol=0)
     # Upstream's graph is directed: shoulders list the thorax, not back.
     assert gcn.norm_adj[11, 8] > 0 and gcn.norm_adj[8, 11] == 0
     assert gcn.norm_adj[4, 0] > 0 and gcn.norm_adj[0, 4] == 0
