@@ -13,6 +13,15 @@ directory with two import-level edits, imports it and runs it:
 
 Tensors' and modules' ``.cuda()`` become no-ops while it runs (the official
 head moves a few constants to the GPU); the head's arithmetic is untouched.
+
+It runs in float64 (``torch.set_default_dtype(torch.float64)``), so that the
+fixture holds on any CPU: float32 kernels of different CPUs differ by ~1e-6,
+the size of a real defect, float64 kernels by ~1e-15. The official head pins
+a few casts to float32 (``.float()`` on 0/1 masks and one-hot matrices,
+``self.stateSpace.to(torch.float32)`` in its tree loss); while it runs,
+``Tensor.float()`` and ``Tensor.to(torch.float32)`` cast to the default
+dtype instead. Those tensors hold 0/1 values and small integers, exact in
+both, so only the precision of the arithmetic is pinned, not its form.
 The head is built with ``num_classes=52`` (its MA-52 hierarchy is hard-coded)
 and small feature / prototype widths (its prototype modules are replaced by
 instances of its own classes with small channel counts), so that the
@@ -219,6 +228,19 @@ def main():
 
     torch.Tensor.cuda = lambda self, *a, **k: self
     nn.Module.cuda = lambda self, *a, **k: self
+    torch.set_default_dtype(torch.float64)
+    to = torch.Tensor.to
+
+    def to_default_not_float32(self, *args, **kwargs):
+        args = tuple(torch.get_default_dtype() if a is torch.float32 else a
+                     for a in args)
+        if kwargs.get('dtype') is torch.float32:
+            kwargs['dtype'] = torch.get_default_dtype()
+        return to(self, *args, **kwargs)
+
+    torch.Tensor.to = to_default_not_float32
+    torch.Tensor.float = lambda self, *a, **k: to(
+        self, torch.get_default_dtype())
     with tempfile.TemporaryDirectory() as workdir:
         mod = load_official(args.head_file, workdir)
         head = build_head(mod)
@@ -248,11 +270,12 @@ def main():
                 probs, _ = head.predict_by_scores(scores[k], dummy)
                 data[f'eval/probs/{k}'] = probs.numpy().copy()
     # inputs and initial weights are float16-exact: store them as float16;
-    # results as float32 (losses as float64 scalars)
+    # results as float64
+    for k, v in data.items():
+        assert v.dtype != np.float32, f'{k} was computed in float32'
     data = {
         k: (v.astype(np.float16) if k.startswith('w/') or '/in/' in k
-            and v.dtype.kind == 'f' else v.astype(np.float32)
-            if v.dtype == np.float64 and v.ndim > 0 else v)
+            and v.dtype.kind == 'f' else v)
         for k, v in data.items()
     }
     np.savez_compressed(args.out, **data)
