@@ -11,13 +11,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
 from conftest import ROOT, free_port, tool_env
+
+from mmext.testing.procs import last_checkpoint_is, wait_until
 
 CONFIG = ROOT / 'tests/data/configs/toy_sweep.py'
 SPACE = ROOT / 'tests/data/sweeps/toy_space.py'
@@ -217,14 +218,17 @@ def test_journal_study_two_workers_after_a_sigkill(tmp_path):
     slow = ['--heartbeat', '1', '--grace', '20', '--cfg-options',
             'train_dataloader.dataset.delay=0.03']
     # a worker is killed (with its training process) in the middle of
-    # its first trial, like a node failure
+    # its first trial, like a node failure. It is killed once the state the
+    # test means exists: a resumable checkpoint, i.e. `last_checkpoint`
+    # naming epoch_1.pth (the checkpoint hook writes the checkpoint file,
+    # then `last_checkpoint`; a kill between the two leaves a run that
+    # correctly starts over, which is not what this test is about).
     first = _worker(tmp_path, storage, 'shared', 3, 'w0', *slow)
     trial0 = tmp_path / 'sweeps' / 'shared' / 'trial_0'
-    deadline = time.time() + 1200
-    while not (trial0 / 'epoch_1.pth').exists():
-        assert first.poll() is None, (tmp_path / 'w0.log').read_text()
-        assert time.time() < deadline, 'trial 0 never reached epoch 1'
-        time.sleep(0.05)
+    reached = wait_until(last_checkpoint_is(trial0, ['epoch_1.pth']), first,
+                         timeout=1200, poll=0.05)
+    assert reached, 'trial 0 never reached epoch 1: ' + \
+        (tmp_path / 'w0.log').read_text()[-3000:]
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     assert not (trial0 / 'epoch_3.pth').exists(), 'the kill came too late'

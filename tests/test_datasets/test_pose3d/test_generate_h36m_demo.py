@@ -3,7 +3,6 @@
 import os
 import pickle
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -17,9 +16,8 @@ gen = load_generator()
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp('h36m_demo')
-    t0 = time.time()
     summary = gen.generate(str(out), frames=40, clip_lens=(9, ))
-    return out, summary, time.time() - t0
+    return out, summary
 
 
 def _pkl(out):
@@ -29,8 +27,7 @@ def _pkl(out):
 
 
 def test_pickle_keys_and_shapes(demo):
-    out, summary, seconds = demo
-    assert seconds < 10
+    out, summary = demo
     d = _pkl(out)
     # keys of the real file (train lacks the evaluation-only keys)
     assert set(d['train']) == {'joint_2d', 'confidence', 'joint3d_image',
@@ -51,7 +48,7 @@ def test_pickle_keys_and_shapes(demo):
 
 def test_25d_image_space_matches_camera_space(demo):
     """joint3d_image / 2.5d_factor follow lcn-pose camera_to_image_frame."""
-    out, _, _ = demo
+    out, _ = demo
     d = _pkl(out)['test']
     npz = np.load(out / 'annotation_body3d' / 'fps50' / 'h36m_test.npz')
     with open(out / 'annotation_body3d' / 'cameras.pkl', 'rb') as f:
@@ -73,7 +70,7 @@ def test_25d_image_space_matches_camera_space(demo):
 
 
 def test_skeleton_and_noise_are_plausible(demo):
-    out, _, _ = demo
+    out, _ = demo
     npz = np.load(out / 'annotation_body3d' / 'fps50' / 'h36m_train.npz')
     S = npz['S'][..., :3] * 1000.
     thigh = np.linalg.norm(S[:, 2] - S[:, 1], axis=-1)  # r_hip -> r_knee
@@ -89,7 +86,7 @@ def test_skeleton_and_noise_are_plausible(demo):
 
 
 def test_precut_clips_match_pickle(demo):
-    out, summary, _ = demo
+    out, summary = demo
     d = _pkl(out)
     for split, stride in (('train', 3), ('test', 9)):
         clips = gen.split_clips(list(d[split]['source']), 9, stride)
@@ -117,7 +114,7 @@ def test_precut_clips_match_pickle(demo):
 
 
 def test_3dhp_files_layout(demo):
-    out, _, _ = demo
+    out, _ = demo
     tr = np.load(out / 'mpi_inf_3dhp' / 'data_train_3dhp.npz',
                  allow_pickle=True)['data'].item()
     te = np.load(out / 'mpi_inf_3dhp' / 'data_test_3dhp.npz',
