@@ -6,7 +6,7 @@
 # 30 epochs, validation from epoch 3, horizontal flip with the 28-keypoint
 # left/right pairs of PCAN's config, evaluation at 256 px (heatmaps 64 px).
 #   python tools/train.py \
-#       configs/action/rgbpose-conv3d_pcan_1xb10-30e_ma52-paper.py
+#       configs/action/rgbpose-conv3d_pcan_1xb10-30e-paper_ma52.py
 # Not reproduced here: PCAN initialises from `rgbpose_conv3d_init.pth`, the
 # merge of an RGB-only and a pose-only model pretrained on MA-52 (see the
 # rgb-only / pose-only configs); give its local path with

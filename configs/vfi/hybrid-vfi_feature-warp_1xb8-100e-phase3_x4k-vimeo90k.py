@@ -2,8 +2,8 @@
 # a curriculum of growing crops and motion (frame span of the input pair),
 # lr 5e-5, 100 epochs, from the phase-2 best checkpoint; VGG19 perceptual
 # loss added (ImageNet weights from a local file: set its path).
-_base_ = ['./hybrid-vfi-fw_1xb8-200e_vimeo90k-phase2.py']
-load_from = ('work_dirs/hybrid-vfi-fw_1xb8-200e_vimeo90k-phase2/'
+_base_ = ['./hybrid-vfi_feature-warp_1xb8-200e-phase2_vimeo90k.py']
+load_from = ('work_dirs/hybrid-vfi_feature-warp_1xb8-200e-phase2_vimeo90k/'
              'best_vfi_PSNR_epoch_*.pth')
 vgg19_weights = 'checkpoints/vgg19-dcbb9e9d.pth'
 model = dict(losses=[

@@ -1,5 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/action_inference.py on a generated demo video with random weights."""
+"""tools/inference/action_inference.py on a generated demo video with random weights."""
 import json
 import os
 import pickle
@@ -83,7 +83,7 @@ def test_inference_prints_valid_topk(demo, capsys):
     for title in ('[RGB] top-5 fine:', '[Pose] top-5 coarse:',
                   '[Fused] top-5 fine:', '[Fused] top-5 coarse:'):
         assert title in printed
-    from mmext.datasets.action.hierarchy import COARSE_NAMES
+    from mmext.structures.action_hierarchy import COARSE_NAMES
     for s, entry in result['streams'].items():
         fine, coarse = entry['fine_probs'], entry['coarse_probs']
         assert len(fine) == 52 and len(coarse) == 7

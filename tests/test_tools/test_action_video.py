@@ -1,5 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/action_video.py on a generated video with tiny random weights."""
+"""tools/inference/action_video.py on a generated video with tiny random weights."""
 import pickle
 import sys
 from pathlib import Path

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Parameters, FLOPs and training throughput of the two-stream action models.
 
-    python tools/analysis_tools/benchmark_action_models.py \\
+    python tools/benchmarks/benchmark_action_models.py \\
         [--configs CFG ...] [--device cpu|cuda] [--precisions fp32 amp] \\
         [--batch-size 2] [--warmup 3] [--iters 10] [--rounds 2] \\
         [--threads N] [--no-throughput] [--flops-batch 1] \\

@@ -10,7 +10,7 @@ of a single dataloader worker (1 / median seconds per clip).
 
 Example::
 
-    python tools/analysis_tools/benchmark_action_pipeline.py \
+    python tools/benchmarks/benchmark_action_pipeline.py \
         configs/_base_/datasets/ma52_rgbpose_demo.py --num-samples 50
 """
 import argparse

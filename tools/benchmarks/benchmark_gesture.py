@@ -2,7 +2,7 @@
 """Samples/s of the gesture data pipeline, of one D update and of one G
 update, measured side by side, and an epoch-time estimate for BEAT.
 
-    python tools/analysis_tools/benchmark_gesture.py CONFIG \
+    python tools/benchmarks/benchmark_gesture.py CONFIG \
         --data-root data/gesture_demo/beat [--batches 10] [--hours 76] \
         [--device cuda] [--amp auto|bfloat16|float16]
 

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Per-sample peak memory and step time of one pose3d training step.
 
-    python tools/analysis_tools/benchmark_memory.py CONFIG [CONFIG ...]
+    python tools/benchmarks/benchmark_memory.py CONFIG [CONFIG ...]
         [--with-cp off all 2 ...] [--batch-sizes 1 2 3] [--num-frames T]
         [--steps 3] [--rounds 1] [--device cpu|cuda] [--threads N]
         [--baseline LABEL=DIR ...] [--out table.md]

@@ -1,10 +1,10 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""CPU time per stage of tools/pose3d_video.py and streaming latency.
+"""CPU time per stage of tools/inference/pose3d_video.py and streaming latency.
 
 Generates a SYNTHETIC video (stick figures; ``--seconds`` at ``--fps``),
 then in one process:
 
-1. runs ``tools/pose3d_video.py`` offline on it and reports the seconds and
+1. runs ``tools/inference/pose3d_video.py`` offline on it and reports the seconds and
    ms per frame of each stage (decode + detect, track, 2D pose, lift,
    render/write);
 2. streams the same frames' 2D poses through
@@ -22,7 +22,7 @@ Without ``--det-*`` / ``--pose2d-*`` the tiny random-weight TEST configs
 MotionAGFormer config with random weights unless ``--lifter-checkpoint``
 is given (the compute cost does not depend on the weights). Example::
 
-    OMP_NUM_THREADS=1 python tools/analysis_tools/benchmark_pose3d_video.py \
+    OMP_NUM_THREADS=1 python tools/benchmarks/benchmark_pose3d_video.py \
         --seconds 10 --work-dir work_dirs/bench_video
 """
 import argparse
@@ -44,7 +44,7 @@ CFG = osp.join(ROOT, 'tests', 'data', 'configs')
 LIFTER = osp.join(ROOT, 'configs/pose3d/motionagformer/'
                   'motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py')
 CAUSAL = osp.join(ROOT, 'configs/pose3d/mambagcn/'
-                  'mambagcn-xs4l-causal_27frm_1xb16-10e_h36m-demo.py')
+                  'mambagcn-xs4l_27frm-causal_1xb16-10e_h36m-demo.py')
 
 
 def parse_args(argv=None):
@@ -117,7 +117,7 @@ def main(argv=None):
     ])
     wall = time.perf_counter() - t0
     n = result['num_frames']
-    print('\n## offline tools/pose3d_video.py, time per stage\n')
+    print('\n## offline tools/inference/pose3d_video.py, time per stage\n')
     print('| stage | s | ms/frame | share |\n|---|---|---|---|')
     total = sum(result['timings'].values())
     for stage, sec in result['timings'].items():

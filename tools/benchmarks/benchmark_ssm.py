@@ -11,7 +11,7 @@ the ratios measured in one run are the result.
 
 Example::
 
-    python tools/analysis_tools/benchmark_ssm.py --device cpu \
+    python tools/benchmarks/benchmark_ssm.py --device cpu \
         --sizes 2x128x64 2x512x64 1x1024x64 --repeat 5 \
         --out work_dirs/benchmark_ssm.md
 """

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Training-step benchmark for pose3d (pose lifting) configs.
 
-    python tools/analysis_tools/benchmark_train.py CONFIG [CONFIG ...]
+    python tools/benchmarks/benchmark_train.py CONFIG [CONFIG ...]
         [--batch-size 16] [--steps 20] [--warmup 5]
         [--precision fp32 tf32 bf16] [--compile] [--fused-adamw]
         [--device cuda|cpu] [--threads N] [--out results.md]

@@ -19,7 +19,7 @@ mapping fresh pages for every large tensor) beside glibc's default.
 
 Example (docs/benchmarks.md)::
 
-    python tools/analysis_tools/benchmark_vfi.py --sizes 256 512 1024 \
+    python tools/benchmarks/benchmark_vfi.py --sizes 256 512 1024 \
         --repeat 2 --out work_dirs/benchmark_vfi.md
 """
 import argparse

@@ -2,7 +2,7 @@
 """Stress test: 2-process CPU train, SIGKILL mid-run, ``--resume``, repeated
 under concurrent CPU load; counts the runs that fail.
 
-    python tools/analysis_tools/stress_dist_resume.py [--runs 20]
+    python tools/benchmarks/stress_dist_resume.py [--runs 20]
         [--burners 2] [--procs 2] [--kill-after 3]
         [--config tests/data/configs/toy_regression.py]
         [--work-dir work_dirs/stress_dist_resume] [--keep]

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Action recognition from a video: detector -> 2D poses -> two-stream model.
 
-    python tools/action_video.py VIDEO ACTION_CONFIG ACTION_CKPT \\
+    python tools/inference/action_video.py VIDEO ACTION_CONFIG ACTION_CKPT \\
         --det-config DET.py --det-checkpoint DET.pth \\
         --pose2d-config POSE.py --pose2d-checkpoint POSE.pth \\
         [--max-persons 2] [--topk 5] [--out-dir DIR] [--no-render]
@@ -11,7 +11,7 @@ their COCO-17 2D poses (mmpose), builds the skeleton annotation mmaction2
 expects (``keypoint`` (M, T, 17, 2), ``keypoint_score`` (M, T, 17), the
 ``--max-persons`` largest tracks; NTU60-style models use 2), runs the
 two-stream (RGB + pose) model of the config through its test pipeline
-(``tools/action_inference.py``), prints the top-k fine and coarse classes of
+(``tools/inference/action_inference.py``), prints the top-k fine and coarse classes of
 each stream and fused, and writes ``<name>_skeleton.pkl`` (the annotation),
 ``<name>_action.json`` and ``<name>_action.mp4`` (skeletons and labels over
 the frames) to ``--out-dir`` (default ``work_dirs/action_video/<name>``).

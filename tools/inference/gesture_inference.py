@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Speech wav -> gesture motion (npz), optional BVH and mp4.
 
-    python tools/gesture_inference.py CONFIG CHECKPOINT speech.wav \
+    python tools/inference/gesture_inference.py CONFIG CHECKPOINT speech.wav \
         --out out/motion.npz [--bvh out/motion.bvh] [--video out/motion.mp4]
         [--seed-clip data/beat/clips/<id>.npz]
 

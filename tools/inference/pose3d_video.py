@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """From a video to 3D poses: mmdet detector -> mmpose 2D -> mmext lifter.
 
-    python tools/pose3d_video.py VIDEO LIFTER_CONFIG LIFTER_CKPT \\
+    python tools/inference/pose3d_video.py VIDEO LIFTER_CONFIG LIFTER_CKPT \\
         --det-config DET.py --det-checkpoint DET.pth \\
         --pose2d-config POSE.py --pose2d-checkpoint POSE.pth \\
         [--all [--max-persons P]] [--out-dir DIR] [--no-render] \\
@@ -9,9 +9,9 @@
         [--stride S] [--no-flip] [--device cpu]
 
     # live: camera 0, or raw bgr24 frames on stdin, or a file read online
-    python tools/pose3d_video.py 0 LIFTER_CONFIG LIFTER_CKPT ... --stream
+    python tools/inference/pose3d_video.py 0 LIFTER_CONFIG LIFTER_CKPT ... --stream
     ffmpeg -i in.mp4 -f rawvideo -pix_fmt bgr24 - | python \\
-        tools/pose3d_video.py - LIFTER_CONFIG LIFTER_CKPT ... --stream \\
+        tools/inference/pose3d_video.py - LIFTER_CONFIG LIFTER_CKPT ... --stream \\
         --frame-size W H [--latency L]
 
 Offline, it writes to ``--out-dir`` (default ``work_dirs/pose3d_video/

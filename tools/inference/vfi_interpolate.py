@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Interpolate a video x2 / x4 / x8 with a trained VFI model.
 
-    python tools/vfi_interpolate.py CONFIG CHECKPOINT IN.mp4 OUT.mp4
+    python tools/inference/vfi_interpolate.py CONFIG CHECKPOINT IN.mp4 OUT.mp4
         [--factor 2|4|8] [--mode recursive|direct] [--flow-scale S]
         [--device cpu|cuda] [--no-progress] [--malloc keep|default]
 

@@ -1,5 +1,5 @@
 # Full three-stream MambaGCN-B with the users' single-GPU batch of 48.
-# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU,
+# Step memory (fp32, tools/benchmarks/benchmark_memory.py on the CPU,
 # 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
 # training memory per sample"), GiB per sample and step time:
 #   without with_cp          14.1 GiB
@@ -11,6 +11,6 @@
 # peak on an 80 GB GPU at batch 48 is at most 48 x 1.043 + 0.3 = 50 GiB.
 # GPU peak memory itself: not measured (no GPU was lent to this work).
 # lr stays the recipe's 5e-4 (batch 16); `--auto-scale-lr` scales it.
-_base_ = ['./mambagcn-full-b_243frm_1xb16-60e_h36m.py']
+_base_ = ['./mambagcn-b_243frm-full_1xb16-60e_h36m.py']
 model = dict(backbone=dict(with_cp=True))
 train_dataloader = dict(batch_size=48)

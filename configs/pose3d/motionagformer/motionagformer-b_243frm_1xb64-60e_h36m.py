@@ -1,5 +1,5 @@
 # MotionAGFormer-B with the users' single-GPU batch of 64.
-# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU,
+# Step memory (fp32, tools/benchmarks/benchmark_memory.py on the CPU,
 # 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
 # training memory per sample"), GiB per sample and step time:
 #   without with_cp          1.66 GiB  (x 64 = 106 GiB: does not fit 80 GB)

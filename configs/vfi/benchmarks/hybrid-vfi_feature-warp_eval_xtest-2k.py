@@ -2,7 +2,7 @@
 # recursively; frames resized to 2048x1080 in float (as XVFI / EMA-VFI),
 # 8-bit prediction, the 3D SSIM; flow at half resolution.
 # A phase-1 checkpoint: add --cfg-options model.feature_warp=False
-_base_ = ['../hybrid-vfi-fw_1xb8-100e_x4k-vimeo90k-phase3.py']
+_base_ = ['../hybrid-vfi_feature-warp_1xb8-100e-phase3_x4k-vimeo90k.py']
 model = dict(test_cfg=dict(multi='recursive', flow_scale=0.5))
 test_dataloader = dict(
     dataset=dict(_delete_=True, type='XTestDataset',
