@@ -137,7 +137,7 @@ def class_names(cfg: Config, num_fine: int, num_coarse: int):
     hierarchy = cfg.model.get('cls_head', {}).get('hierarchy')
     fine = coarse = None
     if isinstance(hierarchy, str):
-        from mmext.datasets.action import hierarchy as hier
+        from mmext.structures import action_hierarchy as hier
         fine = hier.FINE_NAMES.get(hierarchy)
         coarse = hier.COARSE_NAMES.get(hierarchy)
     if fine is not None and len(fine) != num_fine:

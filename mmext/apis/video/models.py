@@ -14,7 +14,7 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .keypoints import COCO17_NAMES
+from mmext.structures.coco import COCO17_NAMES
 
 __all__ = [
     'check_local_checkpoint', 'init_person_detector', 'init_pose2d',

@@ -312,7 +312,7 @@ def generate_demo(dataset: str,
     if clips_per_class < 2:
         raise ValueError(f'clips_per_class={clips_per_class}: expected >= 2 '
                          '(one train and one val subject)')
-    from .hierarchy import HIERARCHIES
+    from mmext.structures.action_hierarchy import HIERARCHIES
     hierarchy = HIERARCHIES[dataset]
     rng = np.random.default_rng(seed)
     os.makedirs(out_dir, exist_ok=True)

@@ -21,9 +21,9 @@ Written (under ``--out-dir``, default ``data/h36m_demo``)::
 The conventions followed (and where they were read) are documented in
 ``docs/pose3d/data.md``.
 
-Usage::
+Command line (see that script for the options)::
 
-    python tools/misc/generate_h36m_demo.py --out-dir data/h36m_demo \
+    python tools/misc/generate_pose3d_demo.py --out-dir data/h36m_demo \
         [--train-subjects S1 S5] [--test-subjects S9] [--frames 54] \
         [--actions Directions Eating ...] [--clip-len 27] [--seed 0] \
         [--formats motionbert clips mmpose 3dhp]
@@ -31,57 +31,26 @@ Usage::
 The MotionBERT clip splitting and screen normalisation are the ones the
 loaders use (``mmext.datasets.pose3d.utils``), so data and loader agree.
 """
-import argparse
 import os
 import os.path as osp
 import pickle
-import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from mmext.datasets.pose3d.utils import normalize_screen, split_clips
+from mmext.structures.h36m import (H36M_ACTION_IDS, H36M_CAMERA_RESOLUTION,
+                                   H36M_CAMERAS, H36M_FPS, H36M_TO_3DHP,
+                                   MPI3DHP_TEST_RESOLUTION)
 
 # ---------------------------------------------------------------------------
-# Constants of the formats (see docs/pose3d/data.md for the sources)
+# The generator's own choices (the formats' facts are in mmext.structures.h36m)
 # ---------------------------------------------------------------------------
-#: H36M 17-joint order used by MotionBERT, MotionAGFormer and mmpose.
-H36M_JOINTS = ('pelvis', 'r_hip', 'r_knee', 'r_ankle', 'l_hip', 'l_knee',
-               'l_ankle', 'spine', 'thorax', 'neck_nose', 'head',
-               'l_shoulder', 'l_elbow', 'l_wrist', 'r_shoulder', 'r_elbow',
-               'r_wrist')
-#: H36M camera ids in the order ca_01..ca_04 and their image sizes (w, h).
-H36M_CAMERAS = ('54138969', '55011271', '58860488', '60457274')
-H36M_RESOLUTION = {
-    '54138969': (1000, 1002),
-    '55011271': (1000, 1000),
-    '58860488': (1000, 1000),
-    '60457274': (1000, 1002),
-}
-#: Human3.6M action ids (``act_XX`` in MotionBERT's ``source`` strings).
-H36M_ACTION_IDS = {
-    'Directions': 2, 'Discussion': 3, 'Eating': 4, 'Greeting': 5,
-    'Phoning': 6, 'Posing': 7, 'Purchases': 8, 'Sitting': 9,
-    'SittingDown': 10, 'Smoking': 11, 'Photo': 12, 'Waiting': 13,
-    'Walking': 14, 'WalkDog': 15, 'WalkTogether': 16
-}
 #: Actions this generator can animate.
 SUPPORTED_ACTIONS = ('Directions', 'Discussion', 'Eating', 'Greeting',
                      'Phoning', 'Sitting', 'SittingDown', 'Walking')
 DEFAULT_ACTIONS = ('Directions', 'Eating', 'Greeting', 'SittingDown',
                    'Walking')
-FPS = 50
-#: MPI-INF-3DHP 17-joint order (``joint_set`` of P-STMO/MotionAGFormer's
-#: ``data_to_npz_3dhp.py``), root = index 14.
-MPI3DHP_JOINTS = ('head_top', 'neck', 'r_shoulder', 'r_elbow', 'r_wrist',
-                  'l_shoulder', 'l_elbow', 'l_wrist', 'r_hip', 'r_knee',
-                  'r_ankle', 'l_hip', 'l_knee', 'l_ankle', 'pelvis', 'spine',
-                  'head')
-#: ``H36M_TO_3DHP[i]`` = index in the 3DHP order of H36M joint ``i``.
-H36M_TO_3DHP = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5, 6, 7, 2, 3, 4)
-MPI3DHP_TEST_RESOLUTION = {'TS1': (2048, 2048), 'TS2': (2048, 2048),
-                           'TS3': (2048, 2048), 'TS4': (2048, 2048),
-                           'TS5': (1920, 1080), 'TS6': (1920, 1080)}
 
 # Bone lengths of an adult in mm (close to H36M subject S1's skeleton).
 BONES = dict(hip=130., thigh=445., shin=440., spine=230., chest=250.,
@@ -245,7 +214,7 @@ def action_parameters(action: str, t: np.ndarray, speed: float, amp: float,
         p['twist'] = d(20) * np.sin(0.4 * w * t + phase)
         p['sh_abd_r'] = p['sh_abd_l'] = d(20) + z
     else:
-        raise ValueError(f'generate_h36m_demo: --actions: unknown action '
+        raise ValueError(f'generate_pose3d_demo: --actions: unknown action '
                          f'{action!r} (expected one of {SUPPORTED_ACTIONS})')
     return p
 
@@ -262,7 +231,7 @@ def make_cameras(rng: np.random.Generator, centre_height: float = 1000.,
     centre in world mm), ``f`` and ``c`` (pixels), ``w``, ``h`` and ``id``.
     Camera coordinates: x right, y down, z forward (optical axis).
     """
-    resolution = resolution or H36M_RESOLUTION
+    resolution = resolution or H36M_CAMERA_RESOLUTION
     cams = []
     for i, name in enumerate(names):
         az = np.deg2rad(45 + 90 * i + rng.uniform(-10, 10))
@@ -349,7 +318,7 @@ def detect_2d(gt2d: np.ndarray, rng: np.random.Generator
 # ---------------------------------------------------------------------------
 def _subject_id(subject: str) -> int:
     if not (subject.startswith('S') and subject[1:].isdigit()):
-        raise ValueError(f'generate_h36m_demo: subject {subject!r}: expected '
+        raise ValueError(f'generate_pose3d_demo: subject {subject!r}: expected '
                          '"S<number>" like "S1" or "S9"')
     return int(subject[1:])
 
@@ -360,7 +329,7 @@ def simulate_subject(subject: str, actions: Sequence[str], frames: int,
     scale = float(np.clip(rng.normal(1.0, 0.05), 0.88, 1.12))
     speed = rng.uniform(0.8, 1.2)
     amp = rng.uniform(0.8, 1.2)
-    t = np.arange(frames) / FPS
+    t = np.arange(frames) / H36M_FPS
     out = {}
     for action in actions:
         p = action_parameters(action, t, speed * rng.uniform(0.9, 1.1),
@@ -386,19 +355,19 @@ def generate(out_dir: str,
     for a in actions:
         if a not in SUPPORTED_ACTIONS:
             raise ValueError(
-                f'generate_h36m_demo: --actions: unknown action {a!r} '
+                f'generate_pose3d_demo: --actions: unknown action {a!r} '
                 f'(expected a subset of {SUPPORTED_ACTIONS})')
     if frames < 2:
-        raise ValueError(f'generate_h36m_demo: --frames must be >= 2, got '
+        raise ValueError(f'generate_pose3d_demo: --frames must be >= 2, got '
                          f'{frames}')
     unknown = set(formats) - {'motionbert', 'clips', 'mmpose', '3dhp'}
     if unknown:
-        raise ValueError(f'generate_h36m_demo: --formats: unknown '
+        raise ValueError(f'generate_pose3d_demo: --formats: unknown '
                          f'{sorted(unknown)} (expected motionbert, clips, '
                          'mmpose, 3dhp)')
     overlap = set(train_subjects) & set(test_subjects)
     if overlap:
-        raise ValueError(f'generate_h36m_demo: subjects {sorted(overlap)} '
+        raise ValueError(f'generate_pose3d_demo: subjects {sorted(overlap)} '
                          'are in both --train-subjects and --test-subjects')
     rng = np.random.default_rng(seed)
     cams = make_cameras(rng)
@@ -480,7 +449,7 @@ def _write_motionbert(out_dir, splits, clip_lens, formats) -> dict:
             counts = {}
             for split, stride in (('train', max(T // 3, 1)), ('test', T)):
                 d = data[split]
-                wh = np.array([H36M_RESOLUTION[c] for c in d['camera_name']],
+                wh = np.array([H36M_CAMERA_RESOLUTION[c] for c in d['camera_name']],
                               dtype=np.float32)
                 inp = normalize_screen(d['joint_2d'], wh[:, 0], wh[:, 1])
                 inp = np.concatenate([inp, d['confidence']], -1)
@@ -569,37 +538,3 @@ def _write_3dhp(out_dir, train_subjects, actions, frames, rng) -> dict:
     np.savez_compressed(tr, data=train)
     np.savez_compressed(te, data=test)
     return dict(mpi3dhp_train_npz=tr, mpi3dhp_test_npz=te)
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Generate a small SYNTHETIC H36M/3DHP-format data set')
-    parser.add_argument('--out-dir', default='data/h36m_demo')
-    parser.add_argument('--train-subjects', nargs='+', default=['S1', 'S5'])
-    parser.add_argument('--test-subjects', nargs='+', default=['S9'])
-    parser.add_argument('--actions', nargs='+', default=list(DEFAULT_ACTIONS),
-                        help=f'subset of {SUPPORTED_ACTIONS}')
-    parser.add_argument('--frames', type=int, default=54,
-                        help='frames per (subject, action, camera) video')
-    parser.add_argument('--clip-len', type=int, nargs='+', default=[27],
-                        help='T of the pre-cut H36M-<T> clip folders')
-    parser.add_argument('--formats', nargs='+',
-                        default=['motionbert', 'clips', 'mmpose', '3dhp'])
-    parser.add_argument('--seed', type=int, default=0)
-    return parser.parse_args(argv)
-
-
-def main(argv=None) -> None:
-    args = parse_args(argv)
-    t0 = time.time()
-    summary = generate(args.out_dir, args.train_subjects, args.test_subjects,
-                       args.actions, args.frames, args.clip_len, args.formats,
-                       args.seed)
-    print(f'SYNTHETIC demo data written to {args.out_dir} in '
-          f'{time.time() - t0:.1f} s')
-    for k, v in summary.items():
-        print(f'  {k}: {v}')
-
-
-if __name__ == '__main__':
-    main()
