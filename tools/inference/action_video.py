@@ -11,7 +11,7 @@ their COCO-17 2D poses (mmpose), builds the skeleton annotation mmaction2
 expects (``keypoint`` (M, T, 17, 2), ``keypoint_score`` (M, T, 17), the
 ``--max-persons`` largest tracks; NTU60-style models use 2), runs the
 two-stream (RGB + pose) model of the config through its test pipeline
-(``tools/inference/action_inference.py``), prints the top-k fine and coarse classes of
+(:mod:`mmext.apis.action_inference`), prints the top-k fine and coarse classes of
 each stream and fused, and writes ``<name>_skeleton.pkl`` (the annotation),
 ``<name>_action.json`` and ``<name>_action.mp4`` (skeletons and labels over
 the frames) to ``--out-dir`` (default ``work_dirs/action_video/<name>``).
@@ -24,12 +24,9 @@ import pickle
 import sys
 import time
 
-import mmext  # noqa: F401  (applies the upstream patches first)
-
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from action_inference import (build_model, format_result,  # noqa: E402
-                              run_inference)
-from pose3d_video import add_model_args, build_models  # noqa: E402
+from mmext.apis.action_inference import (format_action_result,
+                                         inference_action, init_action_model)
+from mmext.apis.video import add_video_model_args, init_video_models
 
 
 def parse_args(argv=None):
@@ -39,7 +36,7 @@ def parse_args(argv=None):
     parser.add_argument('video', help='video file')
     parser.add_argument('config', help='action model config file')
     parser.add_argument('checkpoint', help='action model checkpoint file')
-    add_model_args(parser)
+    add_video_model_args(parser)
     parser.add_argument(
         '--max-persons',
         type=int,
@@ -114,7 +111,9 @@ def main(argv=None):
         probe_video(args.video)  # unreadable video: fail before models
         cfg = Config.fromfile(args.config)
         check_keypoints(cfg, args.config)
-        detector, pose2d = build_models(args)
+        detector, pose2d = init_video_models(
+            args.det_config, args.det_checkpoint, args.pose2d_config,
+            args.pose2d_checkpoint, args.device, args.det_cfg_options)
         result2d = video_to_pose2d(
             args.video,
             detector,
@@ -131,9 +130,9 @@ def main(argv=None):
         t0 = time.perf_counter()
         with DefaultScope.overwrite_default_scope(
                 cfg.get('default_scope', 'mmaction')):
-            model = build_model(cfg, args.checkpoint, args.device)
-            result = run_inference(cfg, model, annotation, args.video,
-                                   args.topk)
+            model = init_action_model(cfg, args.checkpoint, args.device)
+            result = inference_action(cfg, model, annotation, args.video,
+                                      args.topk)
         result2d['timings']['action'] = time.perf_counter() - t0
         stem = osp.splitext(osp.basename(args.video))[0]
         out_dir = args.out_dir or osp.join('work_dirs', 'action_video', stem)
@@ -158,7 +157,7 @@ def main(argv=None):
     with open(paths['json'], 'w') as f:
         json.dump(result, f, indent=2)
     n = result2d['num_frames']
-    print(format_result(result))
+    print(format_action_result(result))
     print(f"frames: {n}  tracks found: {result2d['num_tracks']}  persons "
           f"used: {len(result2d['track_ids'])}")
     print('time per stage (s): ' + ', '.join(

@@ -32,51 +32,9 @@ import pickle
 import sys
 import time
 
-import mmext  # noqa: F401  (applies the upstream patches first)
 import numpy as np
-from mmengine.config import DictAction
 
-
-def add_model_args(parser):
-    """Detector / 2D-pose / tracking options shared with action_video.py."""
-    parser.add_argument('--det-config', help='mmdet config file')
-    parser.add_argument(
-        '--det-checkpoint', help='local weights of the detector (.pth)')
-    parser.add_argument(
-        '--pose2d-config', help='mmpose top-down config (COCO-17 keypoints)')
-    parser.add_argument(
-        '--pose2d-checkpoint', help='local weights of the 2D model (.pth)')
-    parser.add_argument(
-        '--det-cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override detector config settings, e.g. '
-        'model.test_cfg.max_per_img=10')
-    parser.add_argument(
-        '--bbox-thr', type=float, default=0.3, help='least person score')
-    parser.add_argument(
-        '--det-cat-id',
-        type=int,
-        default=0,
-        help='class index of "person" in the detector (0 for COCO)')
-    parser.add_argument(
-        '--iou-thr', type=float, default=0.3, help='least IoU to track')
-    parser.add_argument(
-        '--max-age',
-        type=int,
-        default=10,
-        help='frames a lost track may be re-found in')
-    parser.add_argument(
-        '--max-gap',
-        type=int,
-        default=10,
-        help='longest gap (frames) filled by linear interpolation; longer '
-        'gaps are reported and left empty')
-    parser.add_argument(
-        '--max-frames', type=int, default=None, help='read at most N frames')
-    parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument(
-        '--quiet', action='store_true', help='no progress bars')
+from mmext.apis.video import add_video_model_args, init_video_models
 
 
 def parse_args(argv=None):
@@ -87,7 +45,7 @@ def parse_args(argv=None):
         help='video file; with --stream also a camera index or - (stdin)')
     parser.add_argument('config', help='lifter config file')
     parser.add_argument('checkpoint', help='lifter checkpoint file')
-    add_model_args(parser)
+    add_video_model_args(parser)
     parser.add_argument(
         '--all', action='store_true', help='every tracked person')
     parser.add_argument(
@@ -122,17 +80,9 @@ def parse_args(argv=None):
 
 def build_models(args):
     """Detector and 2D model from the arguments (errors name the option)."""
-    from mmext.apis.video import init_person_detector, init_pose2d
-    if not args.det_config:
-        raise ValueError('--det-config is required (an mmdet config file)')
-    if not args.pose2d_config:
-        raise ValueError('--pose2d-config is required (an mmpose top-down '
-                         'config with COCO-17 keypoints)')
-    detector = init_person_detector(args.det_config, args.det_checkpoint,
-                                    args.device, args.det_cfg_options)
-    pose2d = init_pose2d(args.pose2d_config, args.pose2d_checkpoint,
-                         args.device)
-    return detector, pose2d
+    return init_video_models(args.det_config, args.det_checkpoint,
+                             args.pose2d_config, args.pose2d_checkpoint,
+                             args.device, args.det_cfg_options)
 
 
 def _nan_to_none(arr):
