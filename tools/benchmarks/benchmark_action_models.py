@@ -32,6 +32,8 @@ from typing import Dict, List
 import mmext  # noqa: F401  (applies the upstream patches first)
 import torch.nn as nn
 
+from mmext.utils.profiling import markdown_table, sync
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIGS = [
     'configs/action/rgbpose-conv3d_pcan_2xb12-80e_ntu60-xsub.py',
@@ -176,13 +178,9 @@ class _Trainer:
         self.samples = _samples(batch, head.num_classes, head.hierarchy)
         self.times: List[float] = []
 
-    def _sync(self):
-        if self.device.type == 'cuda':
-            self.torch.cuda.synchronize(self.device)
-
     def step(self, record: bool) -> None:
         torch = self.torch
-        self._sync()
+        sync(self.device)
         start = time.perf_counter()
         self.opt.zero_grad(set_to_none=True)
         inputs = {k: v.clone() for k, v in self.inputs.items()}
@@ -198,12 +196,12 @@ class _Trainer:
         else:
             loss.backward()
             self.opt.step()
-        self._sync()
+        sync(self.device)
         if record:
             self.times.append(time.perf_counter() - start)
 
 
-def markdown_table(results: Dict) -> str:
+def results_table(results: Dict) -> str:
     """The results as a Markdown table (one row per model)."""
     precisions = sorted({
         p
@@ -214,7 +212,7 @@ def markdown_table(results: Dict) -> str:
             'GFLOPs / clip', 'pose input']
     head += [f'train clips/s {p} ({results["device_name"]}, batch '
              f'{results["batch_size"]})' for p in precisions]
-    rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    rows = []
     for name, m in results['models'].items():
         flops = m.get('flops_per_clip')
         row = [
@@ -228,8 +226,8 @@ def markdown_table(results: Dict) -> str:
         for p in precisions:
             t = m.get('throughput', {}).get(p)
             row.append(f"{t['clips_per_s']:.3f}" if t else '-')
-        rows.append('| ' + ' | '.join(row) + ' |')
-    return '\n'.join(rows)
+        rows.append(row)
+    return markdown_table(head, rows)
 
 
 def main(argv=None) -> Dict:
@@ -288,7 +286,7 @@ def main(argv=None) -> Dict:
             print(f'{name} [{p}]: median step {med:.3f} s, '
                   f'{args.batch_size / med:.2f} clips/s '
                   f'({len(t.times)} steps)', flush=True)
-    print(markdown_table(results))
+    print(results_table(results))
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=2)

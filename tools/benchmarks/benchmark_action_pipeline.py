@@ -14,19 +14,15 @@ Example::
         configs/_base_/datasets/ma52_rgbpose_demo.py --num-samples 50
 """
 import argparse
-import os.path as osp
 import platform
-import sys
 import time
 from typing import Dict, List
 
 import numpy as np
 from mmengine.config import Config, DictAction
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-import mmext  # noqa: E402,F401  (mmaction2 packaging workarounds first)
+import mmext  # noqa: F401  (mmaction2 packaging workarounds first)
+from mmext.utils.profiling import markdown_table
 
 # Transforms that belong to the decode stage (everything up to and including
 # the last of these, in pipeline order).
@@ -112,22 +108,20 @@ def benchmark(cfg, split: str, num_samples: int, warmup: int) -> Dict:
 
 def format_table(res: Dict) -> str:
     """Markdown tables of the medians."""
-    lines = [
-        '| stage | median ms / clip | clips/s (1 worker) |',
-        '|---|---:|---:|',
-    ]
-    for name, key in (('decode (sample + decode)', 'decode_ms'),
-                      ('augment (crop ... pack)', 'augment_ms'),
-                      ('whole pipeline', 'total_ms')):
-        ms = res[key]
-        lines.append(f'| {name} | {ms:.2f} | {1e3 / ms:.1f} |')
-    lines += [
-        '', '| # | transform | stage | median ms |', '|---|---|---|---:|'
-    ]
-    for i, (t, ms) in enumerate(zip(res['types'], res['per_transform_ms'])):
-        stage = 'decode' if i < res['cut'] else 'augment'
-        lines.append(f'| {i} | {t} | {stage} | {ms:.2f} |')
-    return '\n'.join(lines)
+    stages = [[name, f'{res[key]:.2f}', f'{1e3 / res[key]:.1f}']
+              for name, key in (('decode (sample + decode)', 'decode_ms'),
+                                ('augment (crop ... pack)', 'augment_ms'),
+                                ('whole pipeline', 'total_ms'))]
+    transforms = [[i, t, 'decode' if i < res['cut'] else 'augment',
+                   f'{ms:.2f}']
+                  for i, (t, ms) in enumerate(
+                      zip(res['types'], res['per_transform_ms']))]
+    return '\n'.join([
+        markdown_table(['stage', 'median ms / clip', 'clips/s (1 worker)'],
+                       stages, align=['', 'r', 'r']), '',
+        markdown_table(['#', 'transform', 'stage', 'median ms'], transforms,
+                       align=['', '', '', 'r'])
+    ])
 
 
 def main(argv=None) -> None:

@@ -30,19 +30,16 @@ from mmext.datasets.gesture import GestureDataset
 from mmext.engine.optim import SwitchableAmpOptimWrapper
 from mmext.registry import MODELS
 from mmext.utils import load_config
+from mmext.utils.profiling import sync
 
 
 def _rate(fn, n, batch, device=torch.device('cpu')):
-    def sync():
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-
     fn()  # warm-up
-    sync()
+    sync(device)
     t = time.perf_counter()
     for _ in range(n):
         fn()
-    sync()
+    sync(device)
     return n * batch / (time.perf_counter() - t)
 
 

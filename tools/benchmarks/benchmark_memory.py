@@ -57,7 +57,10 @@ MMAP_ENV = {'MALLOC_MMAP_THRESHOLD_': '65536', 'MALLOC_TRIM_THRESHOLD_': '0'}
 
 
 # --------------------------------------------------------------------------
-# worker: one (config, with_cp, batch size) point in this process
+# worker: one (config, with_cp, batch size) point in this process. It runs
+# with the mmext of the checkout being measured (--baseline LABEL=DIR may be
+# an older commit), so it uses only what every checkout has: mmpose's
+# registry and mmext.utils.load_config, not newer helpers.
 # --------------------------------------------------------------------------
 def _proc_status_mib(key: str) -> float:
     with open('/proc/self/status') as f:
@@ -110,8 +113,8 @@ def build_pose3d_model(config: str, num_frames: Optional[int],
     overridden by ``num_frames`` (if given) and ``with_cp`` applied
     (``off`` | ``all`` | ``k`` | ``i,j,...``)."""
     import torch
-    sys.path.insert(0, HERE)
-    from benchmark_train import build_model
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
 
     from mmext.models.pose3d.backbones import MotionAGFormer
     from mmext.utils import load_config
@@ -124,8 +127,9 @@ def build_pose3d_model(config: str, num_frames: Optional[int],
         arch['num_frames'] = num_frames
         backbone.arch = arch
     backbone.update(parse_with_cp(with_cp) or {})
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
     torch.manual_seed(0)
-    model = build_model(cfg)
+    model = MODELS.build(cfg.model)
     model.train()
     return model
 
@@ -134,8 +138,6 @@ def measure_point(config: str, with_cp: str, batch: int, args) -> dict:
     import gc
 
     import torch
-    sys.path.insert(0, HERE)
-    from benchmark_train import input_shape
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -143,7 +145,8 @@ def measure_point(config: str, with_cp: str, batch: int, args) -> dict:
     model.train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=5e-4, weight_decay=0.01)
-    shape = input_shape(model)
+    b = model.backbone
+    shape = (b.num_frames, b.num_joints, b.in_channels)
     x = torch.randn(batch, *shape, device=device)
     target = torch.randn(batch, shape[0], shape[1], 3, device=device)
     weight = torch.ones(batch, shape[0], shape[1], 1, device=device)
@@ -338,19 +341,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     header = ['code', 'config', 'with_cp', 'T',
               f'{unit} GiB/sample (slope)', 'intercept GiB',
               'fit resid MiB', 'GiB/sample x 243/T', 'step ms/sample']
-    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    cells = []
     for r in out:
         if 'failed' in r:
-            lines.append('| ' + ' | '.join(
-                [r['code'], r['config'], r['with_cp'], '-',
-                 f"failed: {r['failed']}"] + ['-'] * 4) + ' |')
+            cells.append([r['code'], r['config'], r['with_cp'], '-',
+                          f"failed: {r['failed']}"] + ['-'] * 4)
             continue
-        lines.append('| ' + ' | '.join([
+        cells.append([
             r['code'], r['config'], r['with_cp'], str(r['frames']),
             f"{r['slope']:.3f}", f"{r['icpt']:.3f}", f"{r['resid']:.1f}",
             f"{r['per243']:.3f}", f"{r['ms']:.0f}"
-        ]) + ' |')
-    table = '\n'.join(lines)
+        ])
+    from mmext.utils.profiling import markdown_table  # driver only
+    table = markdown_table(header, cells)
     print(f'\nbatch sizes {args.batch_sizes}, device {args.device}, '
           f'threads {args.threads}, {args.steps} timed steps at batch '
           f'{bmax}, {args.rounds} round(s)')

@@ -31,6 +31,7 @@ import torch
 
 from mmext.models.layers.ssm import Mamba, Mamba2
 from mmext.models.layers.ssm.backend import load_mamba_ssm_kernels
+from mmext.utils.profiling import sync
 
 LAYERS = ('mamba', 'mamba2')
 
@@ -74,11 +75,6 @@ def parse_size(text: str):
         raise ValueError(f'--sizes entries must look like 2x512x64 '
                          f'(BATCHxLENGTHxD_MODEL), got {text!r}') from None
     return b, seqlen, d
-
-
-def sync(device: torch.device) -> None:
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
 
 
 def step(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:

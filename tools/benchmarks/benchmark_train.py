@@ -27,31 +27,12 @@ import time
 from typing import List
 
 import torch
-from mmengine.config import Config
 
-import mmext  # noqa: F401
+from mmext.apis.pose3d_benchmark import build_pose3d_model, pose3d_input_shape
 from mmext.utils import ConfigError, load_config
+from mmext.utils.profiling import markdown_table, sync
 
 PRECISIONS = ('fp32', 'tf32', 'bf16')
-
-
-def build_model(cfg: Config) -> torch.nn.Module:
-    from mmengine.registry import DefaultScope, init_default_scope
-    from mmpose.registry import MODELS
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
-    assert DefaultScope.get_current_instance() is not None
-    model = MODELS.build(cfg.model)
-    return model
-
-
-def input_shape(model) -> tuple:
-    backbone = model.backbone
-    return (backbone.num_frames, backbone.num_joints, backbone.in_channels)
-
-
-def _sync(device):
-    if device.type == 'cuda':
-        torch.cuda.synchronize()
 
 
 def matmul_peak(device, precision: str, n: int = 8192) -> float:
@@ -61,12 +42,12 @@ def matmul_peak(device, precision: str, n: int = 8192) -> float:
     b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
-    _sync(device)
+    sync(device)
     times = []
     for _ in range(10):
         t = time.perf_counter()
         a @ b
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - t)
     return 2 * n**3 / statistics.median(times)
 
@@ -124,12 +105,12 @@ def bench_one(model, shape, args, precision, device) -> dict:
         torch.cuda.reset_peak_memory_stats(device)
     for _ in range(args.warmup):
         step()
-    _sync(device)
+    sync(device)
     times = []
     for _ in range(args.steps):
         t = time.perf_counter()
         step()
-        _sync(device)
+        sync(device)
         times.append(time.perf_counter() - t)
     med = statistics.median(times)
     out = dict(step_ms=1e3 * med, samples_s=b / med)
@@ -168,9 +149,8 @@ def main(argv: List[str] = None) -> int:
         except ConfigError as err:
             print(f'error: {err}', file=sys.stderr)
             return 2
-        torch.manual_seed(0)
-        model = build_model(cfg).to(device)
-        shape = input_shape(model)
+        model = build_pose3d_model(cfg).to(device)
+        shape = pose3d_input_shape(model)
         n_params = sum(p.numel() for p in model.parameters())
         flops = forward_flops(model, shape)
         for precision in args.precision:
@@ -187,16 +167,14 @@ def main(argv: List[str] = None) -> int:
               'step ms', 'samples/s']
     if device.type == 'cuda':
         header += ['MFU', 'peak mem (GiB)']
-    lines = ['| ' + ' | '.join(header) + ' |',
-             '|' + '---|' * len(header)]
+    cells = []
     for r in rows:
-        cells = [r['config'], r['precision'], f"{r['params_m']:.3f}",
-                 f"{r['gflops']:.2f}", f"{r['step_ms']:.1f}",
-                 f"{r['samples_s']:.1f}"]
+        cells.append([r['config'], r['precision'], f"{r['params_m']:.3f}",
+                      f"{r['gflops']:.2f}", f"{r['step_ms']:.1f}",
+                      f"{r['samples_s']:.1f}"])
         if device.type == 'cuda':
-            cells += [f"{r['mfu']:.1%}", f"{r['peak_mem_gib']:.2f}"]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    table = '\n'.join(lines)
+            cells[-1] += [f"{r['mfu']:.1%}", f"{r['peak_mem_gib']:.2f}"]
+    table = markdown_table(header, cells)
     print(f'\nbatch {args.batch_size}, {args.steps} steps after '
           f'{args.warmup} warm-up, device {device}, compile={args.compile}')
     print(table)

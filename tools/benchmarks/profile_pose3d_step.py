@@ -5,9 +5,9 @@ For one config this builds the model once per variant (same seed, same
 weights) and times, interleaved over ``--rounds`` so that every variant
 sees the same machine state:
 
-* ``plain``  - the default path with the LayerNorm + MLP autograd function
-  switched off (``mlp(norm(x))`` as autograd runs it: today's code before
-  the leaner path);
+* ``plain``  - the model built with ``lean_mlp=False``: every block's
+  ``mlp(norm(x))`` as autograd runs it, without the LayerNorm + MLP
+  autograd function;
 * ``lean``   - the default path (no ``with_cp``);
 * ``cp=all`` / ``cp=K`` - ``with_cp`` on every block / every K-th block.
 
@@ -32,19 +32,13 @@ import time
 
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def build(config: str, num_frames, with_cp):
-    sys.path.insert(0, HERE)
-    from benchmark_memory import build_pose3d_model
-    return build_pose3d_model(config, num_frames, with_cp)
+from mmext.apis.pose3d_benchmark import build_pose3d_model
 
 
 class Variant:
 
-    def __init__(self, name, model, lean, batch):
-        self.name, self.model, self.lean = name, model, lean
+    def __init__(self, name, model, batch):
+        self.name, self.model = name, model
         self.opt = torch.optim.AdamW(model.parameters(), lr=5e-4,
                                      weight_decay=0.01)
         b = model.backbone
@@ -56,14 +50,7 @@ class Variant:
         self.w = torch.ones(batch, b.num_frames, b.num_joints, 1)
         self.step_s, self.fwd_s = [], []
 
-    def _patch(self):
-        from mmext.models.pose3d.backbones import motionagformer as mod
-        from mmext.models.layers import mlp
-        mod.layer_norm_mlp = (mlp.layer_norm_mlp if self.lean else
-                              (lambda x, norm, m: m(norm(x))))
-
     def forward(self):
-        self._patch()
         t0 = time.perf_counter()
         pred = self.model.head.forward(self.model.extract_feat(self.x))
         loss = self.model.head.loss_module(pred, self.y, self.w)
@@ -99,12 +86,14 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    lean_model = build(args.config, args.num_frames, 'off')
-    variants = [Variant('plain', lean_model, False, args.batch_size),
-                Variant('lean', lean_model, True, args.batch_size)]
+    lean_model = build_pose3d_model(args.config, args.num_frames, 'off')
+    plain_model = build_pose3d_model(args.config, args.num_frames, 'off',
+                                     lean_mlp=False)
+    variants = [Variant('plain', plain_model, args.batch_size),
+                Variant('lean', lean_model, args.batch_size)]
     for cp in args.cp:
-        variants.append(Variant(f'cp={cp}', build(
-            args.config, args.num_frames, cp), True, args.batch_size))
+        variants.append(Variant(f'cp={cp}', build_pose3d_model(
+            args.config, args.num_frames, cp), args.batch_size))
     for v in variants:  # warm-up
         v.step(record=False)
     for r in range(args.rounds):

@@ -35,14 +35,11 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from mmext.testing.procs import kill_tree, last_checkpoint_is, wait_until
 
-from mmext.testing.procs import (kill_tree, last_checkpoint_is,  # noqa: E402
-                                 wait_until)
+ROOT = Path(__file__).resolve().parents[2]
 
 ABORT = re.compile(r'terminate called|Aborted|core dumped|SIGABRT')
 
