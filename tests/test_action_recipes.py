@@ -1,6 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""The action configs carry the users' recipes (their training guide, 2
-GPUs) and PCAN's, and their names state the real number of epochs."""
+"""The action configs carry the recipes of docs/action/models.md
+("Configs", 2 GPUs) and PCAN's, and their names state the real number of
+epochs."""
 import re
 
 import pytest

@@ -1,6 +1,6 @@
-# The users' "further tuning" of x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py
-# (their training guide): lr 0.004 -> 5e-5 (cosine after the same 5-epoch
-# linear warm-up), 70 epochs, weight decay 0.0004, clip_grad 30, early
+# The "further tuning" of x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py
+# (docs/action/models.md, "Configs"): lr 0.004 -> 5e-5 (cosine after the same
+# 5-epoch linear warm-up), 70 epochs, weight decay 0.0004, clip_grad 30, early
 # stopping with patience 8. Batch 2 GPUs x 16 as in the parent.
 _base_ = ['./x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py']
 

@@ -1,6 +1,6 @@
-# Ablation: the users' older balance policy: skip D when D < 0.25 and
-# G > 0.75, force a D step after 5 skips, G frequency +1, D lr x 0.9 (G lr
-# unchanged: their note gives one factor), labels 0.98 / 0.02.
+# Ablation: the older balance policy of docs/gesture/training.md: skip D when D
+# < 0.25 and G > 0.75, force a D step after 5 skips, G frequency +1, D lr x 0.9
+# (G lr unchanged: the specification gives one factor), labels 0.98 / 0.02.
 _base_ = ['./gesture-gan_gat-gcn-xattn_1xb32-100e_beat.py']
 model = dict(adversarial=dict(real_label=0.98, fake_label=0.02))
 custom_hooks = [

@@ -1,4 +1,5 @@
-# MotionAGFormer-L with the users' single-GPU batch of 32.
+# MotionAGFormer-L with the single-GPU batch of 32 (docs/pose3d/memory.md,
+# "Single-GPU batch sizes").
 # Step memory (fp32, tools/benchmarks/benchmark_memory.py on the CPU,
 # 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
 # training memory per sample"), GiB per sample and step time:
