@@ -37,7 +37,8 @@ setup(
     extras_require={
         'pose3d': ['mmpose==1.3.2', 'mmdet==3.3.0', 'mmcv>=2.1.0,<2.2.0'],
         'action': ['mmaction2==1.2.0', 'mmcv>=2.1.0,<2.2.0'],
-        # GPU only: Triton Mamba2 kernels (see docs/get_started.md)
+        # GPU only: Triton Mamba2 kernels (docs/getting_started.md, "GPU
+        # machines")
         'mamba': ['mamba-ssm==2.3.2.post1'],
         'tests': ['pytest', 'pytest-timeout', 'scikit-learn'],
     },

@@ -1,6 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""The action configs carry the users' recipes (their training guide, 2
-GPUs) and PCAN's, and their names state the real number of epochs."""
+"""The action configs carry the recipes of docs/action/models.md
+("Configs", 2 GPUs) and PCAN's, and their names state the real number of
+epochs."""
 import re
 
 import pytest
@@ -15,10 +16,10 @@ CONFIGS = sorted(ACTION.glob('*.py'))
 
 NAMES = dict(
     ma52='rgbpose-conv3d_pcan_2xb8-50e_ma52.py',
-    paper='rgbpose-conv3d_pcan_1xb10-30e_ma52-paper.py',
+    paper='rgbpose-conv3d_pcan_1xb10-30e-paper_ma52.py',
     ntu60='rgbpose-conv3d_pcan_2xb12-80e_ntu60-xsub.py',
     x3d='x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py',
-    x3d_tune='x3d-tsm-m_pcan_2xb16-70e_ntu60-xsub-tune.py')
+    x3d_tune='x3d-tsm-m_pcan_2xb16-70e-tune_ntu60-xsub.py')
 
 
 def _cfg(role):

@@ -39,7 +39,7 @@ DATA=data/h36m_demo
 
 if [ ! -f "$DATA/motion3d/h36m_sh_conf_cam_source_final.pkl" ]; then
     say "generating synthetic Human3.6M-format data in $DATA"
-    "$PYTHON" tools/misc/generate_h36m_demo.py --out-dir "$DATA" \
+    "$PYTHON" tools/misc/generate_pose3d_demo.py --out-dir "$DATA" \
         --train-subjects S1 S5 S6 S7 S8 --test-subjects S9
 fi
 

@@ -1,7 +1,7 @@
-# RGBPoseConv3D + PCAN head (60 actions / 8 mmext groups; PCAN's settings)
-# on NTU RGB+D 60 (cross-subject). The users' recipe (their
-# training guide): 2 GPUs x 12 clips (total batch 24), SGD lr 0.001 with
-# cosine annealing, 80 epochs.
+# RGBPoseConv3D + PCAN head (60 actions / 8 mmext groups; PCAN's settings) on
+# NTU RGB+D 60 (cross-subject). The recipe of docs/action/models.md
+# ("Configs"): 2 GPUs x 12 clips (total batch 24), SGD lr 0.001 with cosine
+# annealing, 80 epochs.
 #   bash tools/dist_train.sh \
 #       configs/action/rgbpose-conv3d_pcan_2xb12-80e_ntu60-xsub.py 2
 _base_ = [

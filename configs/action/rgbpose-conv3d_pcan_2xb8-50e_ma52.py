@@ -1,7 +1,6 @@
 # RGBPoseConv3D + PCAN head (52 actions / 7 body-part groups, PCAN's head
-# settings) on MA-52. The users' recipe (their
-# training guide): 2 GPUs x 8 clips (total batch 16), SGD lr 0.001 held
-# fixed, 50 epochs.
+# settings) on MA-52. The recipe of docs/action/models.md ("Configs"): 2 GPUs x
+# 8 clips (total batch 16), SGD lr 0.001 held fixed, 50 epochs.
 #   bash tools/dist_train.sh \
 #       configs/action/rgbpose-conv3d_pcan_2xb8-50e_ma52.py 2
 _base_ = [

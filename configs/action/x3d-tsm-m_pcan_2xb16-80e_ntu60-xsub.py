@@ -1,6 +1,6 @@
 # Two-stream X3D with 3D temporal shift (RGB: X3D-M; pose: a 3-stage X3D-M
 # pathway, 216 channels, on 17 heatmaps) + PCAN head on NTU
-# RGB+D 60 (cross-subject). The users' recipe (their training guide):
+# RGB+D 60 (cross-subject). The recipe of docs/action/models.md ("Configs"):
 # 2 GPUs x 16 clips (total batch 32), SGD lr 0.012 -> 1e-6 cosine after a
 # linear warm-up, weight decay 0.0002, clip_grad 40, 80 epochs, early
 # stopping with patience 15 on the validation fused top-1.

@@ -1,14 +1,14 @@
 # Demo (tools/demos/gesture.sh): the full model at reduced width, trained on
-# SYNTHETIC BEAT-format data (tools/misc/generate_gesture_demo.py) so that
-# it trains on a 2-core CPU in a few minutes. Changes from the users'
-# recipe, for speed only: widths 32/64, lr 1e-3, windows every 10 frames
-# (not 5), 12 epochs with the curriculum compressed to warm-up 2 / end 8
-# epochs and AMP from epoch 8 (20 epochs on windows every 5 frames took 27
-# minutes here, not the "few minutes" a demo should). AMP: bf16 autocast
-# on a CPU that computes bf16 natively; on one that would emulate it (0.13x
-# the fp32 step rate on the 2-core AVX2 machine, docs/benchmarks.md),
-# dtype='auto' keeps fp32 and the log says so. Numbers say nothing about
-# real BEAT.
+# SYNTHETIC BEAT-format data (tools/misc/generate_gesture_demo.py) so that it
+# trains on a 2-core CPU in a few minutes. Changes from the recipe
+# (docs/gesture/training.md), for speed only: widths 32/64, lr 1e-3, windows
+# every 10 frames (not 5), 12 epochs with the curriculum compressed to warm-up
+# 2 / end 8 epochs and AMP from epoch 8 (20 epochs on windows every 5 frames
+# took 27 minutes here, not the "few minutes" a demo should). AMP: bf16
+# autocast on a CPU that computes bf16 natively; on one that would emulate it
+# (0.13x the fp32 step rate on the 2-core AVX2 machine, docs/benchmarks.md),
+# dtype='auto' keeps fp32 and the log says so. Numbers say nothing about real
+# BEAT.
 _base_ = ['./gesture-gan_gat-gcn-xattn_1xb32-100e_beat.py']
 demo_root = 'data/gesture_demo/beat/'
 model = dict(

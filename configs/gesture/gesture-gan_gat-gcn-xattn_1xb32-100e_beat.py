@@ -1,5 +1,5 @@
-# The users' full model on BEAT (15 fps, 75 joints incl. fingers), with
-# curriculum, GAN balance and AMP after a 10-epoch warm-up.
+# The full model (docs/gesture/README.md) on BEAT (15 fps, 75 joints incl.
+# fingers), with curriculum, GAN balance and AMP after a 10-epoch warm-up.
 _base_ = [
     '../_base_/models/gesture_gan.py',
     '../_base_/datasets/gesture_beat.py',

@@ -1,4 +1,5 @@
-# The users' full model on BEAT2 (SMPL-X joints at 30 fps, 55 joints).
+# The full model (docs/gesture/README.md) on BEAT2 (SMPL-X joints at 30 fps, 55
+# joints).
 _base_ = [
     '../_base_/models/gesture_gan.py',
     '../_base_/datasets/gesture_beat2.py',

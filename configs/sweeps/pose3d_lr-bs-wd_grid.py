@@ -1,4 +1,5 @@
-# The users' coarse search for MotionAGFormer / MambaGCN on Human3.6M:
+# The coarse search of docs/tools/sweep.md ("Space files") for
+# MotionAGFormer / MambaGCN on Human3.6M:
 # lr {5e-5, 1e-4, 2e-4, 5e-4} x batch {32, 64, 96} x weight decay
 # {1e-5, 1e-4, 1e-3} = 36 trials. Run it as a grid:
 #   python tools/sweep.py CONFIG \

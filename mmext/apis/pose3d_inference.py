@@ -34,18 +34,13 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-__all__ = [
-    'H36M_FLIP_INDICES', 'NUM_JOINTS', 'init_lifter', 'lift_sequence',
-    'load_keypoints_2d', 'normalize_keypoints_2d', 'save_keypoints_3d',
-    'window_starts'
-]
+from mmext.structures.h36m import H36M_FLIP_INDICES
+from mmext.structures.h36m import H36M_NUM_JOINTS as NUM_JOINTS
 
-NUM_JOINTS = 17
-# Human3.6M 17 joints: pelvis, r-hip, r-knee, r-ankle, l-hip, l-knee,
-# l-ankle, spine, thorax, neck/nose, head, l-shoulder, l-elbow, l-wrist,
-# r-shoulder, r-elbow, r-wrist. Left <-> right swaps (same as the
-# ``flip_indices`` of mmpose's ``configs/_base_/datasets/h36m.py``).
-H36M_FLIP_INDICES = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13)
+__all__ = [
+    'init_lifter', 'lift_sequence', 'load_keypoints_2d',
+    'normalize_keypoints_2d', 'save_keypoints_3d', 'window_starts'
+]
 
 _EXPECTED = (f'expected a 2D keypoint sequence of shape (N, {NUM_JOINTS}, 2) '
              f'or (N, {NUM_JOINTS}, 3) (x, y[, score] in pixels, Human3.6M '

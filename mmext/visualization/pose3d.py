@@ -5,19 +5,14 @@ from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmext.structures.h36m import (H36M_BONES, H36M_LEFT_JOINTS,
+                                   H36M_RIGHT_JOINTS)
+
 __all__ = [
     'H36M_BONES', 'H36M_LEFT_JOINTS', 'H36M_RIGHT_JOINTS',
     'Skeleton3DRenderer', 'render_skeleton_3d', 'strip_frame_indices'
 ]
 
-# (parent, child) pairs in Human3.6M joint order.
-H36M_BONES: Tuple[Tuple[int, int], ...] = ((0, 1), (1, 2), (2, 3), (0, 4),
-                                           (4, 5), (5, 6), (0, 7), (7, 8),
-                                           (8, 9), (9, 10), (8, 11), (11, 12),
-                                           (12, 13), (8, 14), (14, 15),
-                                           (15, 16))
-H36M_LEFT_JOINTS = (4, 5, 6, 11, 12, 13)
-H36M_RIGHT_JOINTS = (1, 2, 3, 14, 15, 16)
 _COLORS = dict(left='tab:blue', right='tab:red', center='0.2')
 
 

@@ -177,7 +177,7 @@ def test_cli_writes_npy_and_png(model, ckpt, tmp_path):
     kpts = _kpts(40, seed=4)
     np.save(tmp_path / 'k.npy', kpts)
     proc = run_tool([
-        'pose3d_lift.py', CONFIG, ckpt, '--input', tmp_path / 'k.npy',
+        'inference/pose3d_lift.py', CONFIG, ckpt, '--input', tmp_path / 'k.npy',
         '--image-size', W, H, '--stride', 20, '--out', tmp_path / 'out.npy',
         '--render', tmp_path / 'out.png', '--render-stride', 5
     ], timeout=300)
@@ -302,7 +302,7 @@ def test_malicious_checkpoint_refused(ckpt, tmp_path):
 def _cli_main():
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'tools_pose3d_lift', ROOT / 'tools/pose3d_lift.py')
+        'tools_pose3d_lift', ROOT / 'tools/inference/pose3d_lift.py')
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod.main

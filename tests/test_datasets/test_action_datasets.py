@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import mmext  # noqa: F401
-from mmext.datasets.action.hierarchy import (COARSE_NAMES, FINE_NAMES,
+from mmext.structures.action_hierarchy import (COARSE_NAMES, FINE_NAMES,
                                              HIERARCHIES, META_DIR,
                                              load_hierarchy)
 from mmext.datasets.action.synthetic import generate_demo
@@ -431,7 +431,7 @@ def test_benchmark_tool_on_demo(demo):
     from mmengine.config import Config
     spec = importlib.util.spec_from_file_location(
         'benchmark_action_pipeline',
-        osp.join(ROOT, 'tools', 'analysis_tools',
+        osp.join(ROOT, 'tools', 'benchmarks',
                  'benchmark_action_pipeline.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)

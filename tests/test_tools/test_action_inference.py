@@ -1,21 +1,21 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/action_inference.py on a generated demo video with random weights."""
+"""mmext.apis.action_inference (and its CLI, tools/inference/
+action_inference.py) on a generated demo video with random weights."""
 import json
 import os
 import pickle
-import sys
-from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT, run_tool
 
 import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmaction.models needs full mmcv')
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / 'tools'))
-import action_inference  # noqa: E402
+from mmext.apis.action_inference import (  # noqa: E402
+    format_action_result, inference_action, init_action_model,
+    load_skeleton, select_annotation)
 
 CONFIG = ROOT / 'configs/action/' \
     'rgbpose-conv3d-tiny_pcan_1xb4-8e_ma52-demo.py'
@@ -61,29 +61,30 @@ def demo(tmp_path_factory):
         anno=anno)
 
 
-def _run(demo, *extra):
-    out = demo['tmp'] / 'result.json'
-    args = [
-        str(CONFIG),
-        str(demo['ckpt']), '--video',
-        str(demo['video']), '--skeleton',
-        str(demo['skeleton']), '--out',
-        str(out)
-    ] + list(extra)
-    result = action_inference.main(args)
-    with open(out) as f:
-        assert json.load(f) == json.loads(json.dumps(result))
-    return result
+@pytest.fixture(scope='module')
+def model(demo):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        return init_action_model(Config.fromfile(str(CONFIG)), demo['ckpt'])
 
 
-def test_inference_prints_valid_topk(demo, capsys):
-    result = _run(demo, '--frame-dir', demo['anno']['frame_dir'])
-    printed = capsys.readouterr().out
+def _run(demo, model, frame_dir=None, sample_index=None):
+    from mmengine.config import Config
+    annotation = select_annotation(load_skeleton(str(demo['skeleton'])),
+                                   sample_index, frame_dir)
+    return inference_action(Config.fromfile(str(CONFIG)), model, annotation,
+                            str(demo['video']))
+
+
+def test_inference_prints_valid_topk(demo, model):
+    result = _run(demo, model, frame_dir=demo['anno']['frame_dir'])
+    printed = format_action_result(result)
     assert set(result['streams']) == {'rgb', 'pose', 'fused'}
     for title in ('[RGB] top-5 fine:', '[Pose] top-5 coarse:',
                   '[Fused] top-5 fine:', '[Fused] top-5 coarse:'):
         assert title in printed
-    from mmext.datasets.action.hierarchy import COARSE_NAMES
+    from mmext.structures.action_hierarchy import COARSE_NAMES
     for s, entry in result['streams'].items():
         fine, coarse = entry['fine_probs'], entry['coarse_probs']
         assert len(fine) == 52 and len(coarse) == 7
@@ -108,19 +109,19 @@ def test_inference_prints_valid_topk(demo, capsys):
     assert result['label'] == demo['anno']['label']
 
 
-def test_inference_sample_index_matches_frame_dir(demo, capsys):
-    by_dir = _run(demo, '--frame-dir', demo['anno']['frame_dir'])
-    by_index = _run(demo, '--sample-index', '1')
+def test_inference_sample_index_matches_frame_dir(demo, model):
+    by_dir = _run(demo, model, frame_dir=demo['anno']['frame_dir'])
+    by_index = _run(demo, model, sample_index=1)
     assert by_index['streams']['fused']['fine_probs'] == pytest.approx(
         by_dir['streams']['fused']['fine_probs'])
 
 
-def test_inference_errors(demo, tmp_path, capsys):
-    with pytest.raises(SystemExit, match="--frame-dir 'nope' not in the "
+def test_inference_errors(demo, model, tmp_path):
+    with pytest.raises(ValueError, match="--frame-dir 'nope' not in the "
                        'skeleton file'):
-        _run(demo, '--frame-dir', 'nope')
-    with pytest.raises(SystemExit, match='--sample-index 999 out of range'):
-        _run(demo, '--sample-index', '999')
+        _run(demo, model, frame_dir='nope')
+    with pytest.raises(ValueError, match='--sample-index 999 out of range'):
+        _run(demo, model, sample_index=999)
 
     class Evil:
 
@@ -130,20 +131,36 @@ def test_inference_errors(demo, tmp_path, capsys):
     evil = tmp_path / 'evil.pkl'
     with open(evil, 'wb') as f:
         pickle.dump({'annotations': [Evil()]}, f)
-    with pytest.raises(SystemExit, match='refusing to run code'):
-        action_inference.main([
-            str(CONFIG),
-            str(demo['ckpt']), '--video',
-            str(demo['video']), '--skeleton',
-            str(evil)
-        ])
+    with pytest.raises(pickle.UnpicklingError, match='refusing to run code'):
+        load_skeleton(str(evil))
     # a checkpoint of another model is rejected with the keys named
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
     bad = tmp_path / 'bad.pth'
     torch.save({'state_dict': {'foo': torch.zeros(1)}}, bad)
-    with pytest.raises(SystemExit, match='does not match the model'):
-        action_inference.main([
-            str(CONFIG),
-            str(bad), '--video',
-            str(demo['video']), '--skeleton',
-            str(demo['skeleton'])
-        ])
+    with DefaultScope.overwrite_default_scope('mmaction'), pytest.raises(
+            ValueError, match='does not match the model'):
+        init_action_model(Config.fromfile(str(CONFIG)), str(bad))
+
+
+def test_cli_writes_the_api_result(demo, model, tmp_path):
+    """The command line prints the API's table and writes its result."""
+    out = tmp_path / 'result.json'
+    proc = run_tool([
+        'inference/action_inference.py', CONFIG, demo['ckpt'], '--video',
+        demo['video'], '--skeleton', demo['skeleton'], '--sample-index', 1,
+        '--out', out
+    ], timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    ref = _run(demo, model, sample_index=1)
+    with open(out) as f:
+        saved = json.load(f)
+    assert saved['streams']['fused']['fine_probs'] == pytest.approx(
+        ref['streams']['fused']['fine_probs'], abs=1e-6)
+    assert format_action_result(ref).splitlines()[1] in proc.stdout
+    proc = run_tool([
+        'inference/action_inference.py', CONFIG, demo['ckpt'], '--video',
+        demo['video'], '--skeleton', demo['skeleton'], '--topk', 0
+    ], timeout=600)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == 'error: --topk must be >= 1, got 0'

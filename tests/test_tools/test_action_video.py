@@ -1,23 +1,21 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/action_video.py on a generated video with tiny random weights."""
+"""tools/inference/action_video.py (run as a command) on a generated video
+with tiny random weights."""
+import json
 import pickle
-import sys
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import ROOT, run_tool
 
 import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmaction / mmdet need full mmcv')
 
-ROOT = Path(__file__).resolve().parents[1].parent
-sys.path.insert(0, str(ROOT / 'tools'))
-import action_inference  # noqa: E402
-import action_video  # noqa: E402
-
+from mmext.apis.action_inference import (inference_action,  # noqa: E402
+                                         init_action_model)
 from mmext.testing.video import (make_detector_checkpoint,  # noqa: E402
                                  make_pose_checkpoint, write_synthetic_video)
 
@@ -63,7 +61,7 @@ def files(tmp_path_factory):
 
 def _args(files, config=CONFIG, *extra):
     return [
-        files['video'], config, files['ckpt'], '--det-config', DET_CFG,
+        'inference/action_video.py', files['video'], config, files['ckpt'], '--det-config', DET_CFG,
         '--det-checkpoint', files['det'], '--pose2d-config', POSE_CFG,
         '--pose2d-checkpoint', files['pose'], '--out-dir',
         str(files['tmp'] / 'out'), '--quiet', '--det-cfg-options',
@@ -71,9 +69,15 @@ def _args(files, config=CONFIG, *extra):
     ]
 
 
-def test_action_video(files, capsys):
-    result, ann = action_video.main(_args(files))
-    printed = capsys.readouterr().out
+def test_action_video(files):
+    proc = run_tool(_args(files), timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout
+    out = files['tmp'] / 'out'
+    with open(out / 'two_action.json') as f:
+        result = json.load(f)
+    with open(out / 'two_skeleton.pkl', 'rb') as f:
+        ann = pickle.load(f)['annotations'][0]
     for title in ('[RGB] top-5 fine:', '[RGB] top-5 coarse:',
                   '[Pose] top-5 fine:', '[Pose] top-5 coarse:',
                   '[Fused] top-5 fine:', '[Fused] top-5 coarse:'):
@@ -84,15 +88,11 @@ def test_action_video(files, capsys):
     assert ann['keypoint'].shape == (num_p, N, 17, 2)
     assert ann['keypoint_score'].shape == (num_p, N, 17)
     assert ann['total_frames'] == N and ann['img_shape'] == (120, 160)
-    out = files['tmp'] / 'out'
-    with open(out / 'two_skeleton.pkl', 'rb') as f:
-        saved = pickle.load(f)['annotations'][0]
-    np.testing.assert_array_equal(saved['keypoint'], ann['keypoint'])
-    # same probabilities as action_inference.py on the written skeleton
+    # same probabilities as the action API on the written skeleton
     from mmengine.config import Config
     cfg = Config.fromfile(CONFIG)
-    model = action_inference.build_model(cfg, files['ckpt'], 'cpu')
-    ref = action_inference.run_inference(cfg, model, saved, files['video'])
+    model = init_action_model(cfg, files['ckpt'], 'cpu')
+    ref = inference_action(cfg, model, ann, files['video'])
     for s in ('rgb', 'pose', 'fused'):
         np.testing.assert_allclose(result['streams'][s]['fine_probs'],
                                    ref['streams'][s]['fine_probs'],
@@ -105,7 +105,7 @@ def test_action_video(files, capsys):
 
 
 def test_action_video_refuses_28_joint_model(files):
-    with pytest.raises(SystemExit) as exc:
-        action_video.main(_args(files, MA52))
-    assert str(exc.value.code).startswith(
+    proc = run_tool(_args(files, MA52), timeout=600)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(
         f'error: {MA52}: the action model reads 28-joint skeletons')

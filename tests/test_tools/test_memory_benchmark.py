@@ -26,7 +26,7 @@ def test_memory_table_and_a_failing_worker(tmp_path):
                    "model = dict(backbone=dict(arch='no-such-arch'))\n")
     out = tmp_path / 'table.md'
     proc = run_tool([
-        'analysis_tools/benchmark_memory.py', XS, bad, '--with-cp', 'off',
+        'benchmarks/benchmark_memory.py', XS, bad, '--with-cp', 'off',
         'all', '--num-frames', '27', '--batch-sizes', '1', '2', '--steps',
         '1', '--threads', '1', '--out', out
     ], timeout=900)
@@ -52,7 +52,7 @@ def test_memory_table_and_a_failing_worker(tmp_path):
 
 def test_step_profiler_reports_every_variant():
     proc = run_tool([
-        'analysis_tools/profile_pose3d_step.py', XS, '--batch-size', '1', '--rounds', '1', '--cp', 'all', '--threads',
+        'benchmarks/profile_pose3d_step.py', XS, '--batch-size', '1', '--rounds', '1', '--cp', 'all', '--threads',
         '1'
     ], timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

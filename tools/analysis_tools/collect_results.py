@@ -20,11 +20,8 @@ import os.path as osp
 import sys
 from typing import List, Optional, Tuple
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
 # the work-dir readers are shared with summarize.py / report.py
-from mmext.workflow.results import test_metrics, val_curve  # noqa: E402,F401
+from mmext.workflow.results import test_metrics, val_curve  # noqa: F401
 
 
 def _fmt(value) -> str:

@@ -12,13 +12,9 @@ two-sided Wilcoxon signed-rank p-value (see docs/tools/significance.md).
 """
 import argparse
 import json
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmext.workflow.significance import compare, describe  # noqa: E402
+from mmext.workflow.significance import compare, describe
 
 
 def main(argv=None) -> int:

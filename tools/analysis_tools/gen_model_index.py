@@ -11,14 +11,10 @@ epochs, total batch, resources, weights) and ``DIR/model-index.yml``.
 The collection defaults to the config's folder name.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmext.workflow.modelzoo import write_model_index  # noqa: E402
-from mmext.workflow.results import discover  # noqa: E402
+from mmext.workflow.modelzoo import write_model_index
+from mmext.workflow.results import discover
 
 
 def main(argv=None) -> int:

@@ -21,15 +21,10 @@ top-k) are not counted by mmengine, as in fvcore.
 """
 import argparse
 import math
-import os
 import sys
 import time
 
 import torch
-
-# The repository root, so that ``mmext`` imports from a source checkout.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__)))))
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -20,14 +20,10 @@ work dirs. Every plotted number comes from the logs; see
 docs/tools/results.md.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmext.workflow import figures  # noqa: E402
-from mmext.workflow.results import (discover, per_group_table,  # noqa: E402
+from mmext.workflow import figures
+from mmext.workflow.results import (discover, per_group_table,
                                     stat)
 
 

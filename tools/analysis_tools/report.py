@@ -16,14 +16,10 @@ diff, and the figures (PNG embedded in the HTML, PDF beside it). A value
 that does not exist is written ``missing``.
 """
 import argparse
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmext.workflow.report import build_report  # noqa: E402
-from mmext.workflow.results import discover  # noqa: E402
+from mmext.workflow.report import build_report
+from mmext.workflow.results import discover
 
 
 def main(argv=None) -> int:

@@ -26,12 +26,9 @@ import os
 import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
-
-from mmext.workflow.results import (discover, per_group_table,  # noqa: E402
+from mmext.workflow.results import (discover, per_group_table,
                                     per_sample_groups)
-from mmext.workflow.tables import (families, group_table,  # noqa: E402
+from mmext.workflow.tables import (families, group_table,
                                    parse_columns, results_table)
 
 DEFAULT_COLUMNS = ['test', 'best', 'last', 'params', 'flops',

@@ -50,7 +50,7 @@ say "metrics beside the baselines (test split of the synthetic data)"
     --fgd-checkpoint "$AE_CKPT" --out work_dirs/gesture_demo_results.md
 WAV=$(ls "$DATA"/beat_src/*.wav | tail -n 1)
 say "rendering generated motion for $WAV"
-"$PY" tools/gesture_inference.py "$GAN_CFG" "$CKPT" "$WAV" \
+"$PY" tools/inference/gesture_inference.py "$GAN_CFG" "$CKPT" "$WAV" \
     --out work_dirs/gesture_demo/motion.npz \
     --bvh work_dirs/gesture_demo/motion.bvh \
     --video work_dirs/gesture_demo/motion.mp4

@@ -12,14 +12,9 @@ Example::
         --out-dir data/ma52_demo
 """
 import argparse
-import os.path as osp
-import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(
-    __file__)))))
-
-from mmext.datasets.action.synthetic import generate_demo  # noqa: E402
+from mmext.datasets.action.synthetic import generate_demo
 
 
 def parse_args(argv=None) -> argparse.Namespace:

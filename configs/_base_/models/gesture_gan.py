@@ -1,9 +1,9 @@
-# Our users' co-speech gesture GAN (issue 10): audio encoder + seed poses,
-# 5-layer GAT/GCN mix over body+hands, ResBlocks, temporal self-attention,
-# bidirectional body<->hand cross-attention (8 heads); temporal-conv
-# discriminator. Loss weights: rec 1, adv 0.05 (our choice: their notes
-# give none), detail 0.3 -> 1.0 and physics 0.5 -> 2.0 by curriculum.
-# G 4 / D 1 steps per batch to start (their initial frequencies).
+# The co-speech gesture GAN of docs/gesture/README.md: audio encoder + seed
+# poses, 5-layer GAT/GCN mix over body+hands, ResBlocks, temporal
+# self-attention, bidirectional body<->hand cross-attention (8 heads);
+# temporal-conv discriminator. Loss weights: rec 1, adv 0.05 (our choice: their
+# notes give none), detail 0.3 -> 1.0 and physics 0.5 -> 2.0 by curriculum. G 4
+# / D 1 steps per batch to start (their initial frequencies).
 custom_imports = dict(
     imports=[
         'mmext.engine', 'mmext.models.gesture', 'mmext.datasets.gesture',

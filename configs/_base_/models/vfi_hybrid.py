@@ -1,4 +1,5 @@
-# The users' hybrid VFI model (phase 1). Flag -> key map: docs/vfi/configs.md
+# The hybrid VFI model (phase 1; docs/vfi/models.md). Flag -> key map:
+# docs/vfi/training.md, "The specification's flags as config keys"
 model = dict(
     type='VFIModel',
     embed_dims=64,

@@ -3,7 +3,8 @@
 # RGB pathway: X3D-M widths/depths (gamma_w=1, gamma_b=2.25, gamma_d=2.2),
 #   4 stages (24-48-96-192 channels), conv5 -> 432 channels.
 # Pose pathway: a 3-stage X3D-M pathway (24-48-96 channels, conv5 -> 216
-#   channels, the users' 216-channel pose stream) on the keypoint heatmaps.
+#   channels, the specified 216-channel pose stream, docs/action/models.md)
+#   on the keypoint heatmaps.
 #   Like RGBPoseConv3D's pose pathway it drops the last stage because the
 #   heatmaps are 4x smaller than the RGB frames; its first stage keeps the
 #   resolution, so both streams end at 1/32 of the RGB size.

@@ -1,8 +1,9 @@
-# Action recognition, the users' NTU60 X3D-TSM recipe: SGD, lr 0.012 -> 1e-6
+# Action recognition, the NTU60 X3D-TSM recipe of docs/action/models.md
+# ("Configs"): SGD, lr 0.012 -> 1e-6
 # with cosine annealing after a linear warm-up, weight decay 0.0002,
 # clip_grad 40, 80 epochs; the leaf configs add the early stopping with
 # patience 15 (mmengine's EarlyStoppingHook on their validation metric).
-# Deviation: the users' guide does not give the warm-up length or its start
+# Deviation: the recipe does not give the warm-up length or its start
 # factor; we use 5 epochs from 0.01 x lr (per iteration). momentum 0.9 is
 # mmaction2's default for X3D.
 train_cfg = dict(

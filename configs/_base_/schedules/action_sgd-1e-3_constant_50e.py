@@ -1,9 +1,10 @@
-# Action recognition, the users' MA-52 RGBPoseConv3D recipe: SGD, lr 0.001
-# held fixed, 50 epochs (their guide: 2 GPUs x 8 clips = batch 16).
-# The lr is for the total batch in `auto_scale_lr.base_batch_size` (set by
-# the leaf config); `tools/train.py --auto-scale-lr` rescales it.
-# momentum 0.9, weight decay 0.0005 and clip_grad 40 are not in the users'
-# table; they are mmaction2's RGBPoseConv3D defaults.
+# Action recognition, the MA-52 RGBPoseConv3D recipe of docs/action/models.md
+# ("Configs"): SGD, lr 0.001 held fixed, 50 epochs (2 GPUs x 8 clips = batch
+# 16). The lr is for the total batch in `auto_scale_lr.base_batch_size` (set by
+# the leaf config; one meaning in every line, docs/convention.md);
+# `tools/train.py --auto-scale-lr` rescales it. momentum 0.9, weight decay
+# 0.0005 and clip_grad 40 are not in the recipe; they are mmaction2's
+# RGBPoseConv3D defaults.
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=50, val_begin=1, val_interval=1)
 val_cfg = dict(type='ValLoop')

@@ -1,7 +1,8 @@
-# Action recognition, the users' NTU60 RGBPoseConv3D recipe: SGD, lr 0.001,
-# cosine annealing (per iteration) to 0 over 80 epochs (their guide: 2 GPUs x
+# Action recognition, the NTU60 RGBPoseConv3D recipe of docs/action/models.md
+# ("Configs"): SGD, lr 0.001,
+# cosine annealing (per iteration) to 0 over 80 epochs (2 GPUs x
 # 12 clips = batch 24). momentum 0.9, weight decay 0.0005 and clip_grad 40
-# are not in the users' table; they are mmaction2's RGBPoseConv3D defaults.
+# are not in the recipe; they are mmaction2's RGBPoseConv3D defaults.
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=80, val_begin=1, val_interval=1)
 val_cfg = dict(type='ValLoop')

@@ -1,7 +1,7 @@
 # Adam (betas 0.5, 0.999) at a constant 1e-4 for both networks (set in the
 # model base's optim_wrapper); 100 epochs (the curriculum ends at 50; the
-# users' notes give no total). Param schedulers may be added: the balance
-# hook's lr multipliers apply on top of the scheduled lr.
+# specification gives no total; docs/gesture/training.md). Param schedulers may
+# be added: the balance hook's lr multipliers apply on top of the scheduled lr.
 # The GAN training policy lives in hooks (replacing default_runtime's
 # custom_hooks list), so this schedule includes the runtime.
 _base_ = ['../default_runtime.py']

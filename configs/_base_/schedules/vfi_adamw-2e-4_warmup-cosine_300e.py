@@ -1,7 +1,8 @@
-# The users' schedule: AdamW lr 2e-4, 2000-step linear warm-up, then cosine
-# annealing (to 0.1 x lr, as EMA-VFI); validation every 3 epochs. Gradient
-# accumulation: optim_wrapper.accumulative_counts (1 = off). The epoch count
-# (300) is EMA-VFI's; the users fixed none for phase 1.
+# The specified schedule (docs/vfi/training.md): AdamW lr 2e-4, 2000-step
+# linear warm-up, then cosine annealing (to 0.1 x lr, as EMA-VFI); validation
+# every 3 epochs. Gradient accumulation: optim_wrapper.accumulative_counts (1 =
+# off). The epoch count (300) is EMA-VFI's; the specification fixes none for
+# phase 1.
 max_epochs = 300
 optim_wrapper = dict(
     type='OptimWrapper',

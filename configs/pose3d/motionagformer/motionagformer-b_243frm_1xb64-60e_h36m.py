@@ -1,5 +1,6 @@
-# MotionAGFormer-B with the users' single-GPU batch of 64.
-# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU,
+# MotionAGFormer-B with the single-GPU batch of 64 (docs/pose3d/memory.md,
+# "Single-GPU batch sizes").
+# Step memory (fp32, tools/benchmarks/benchmark_memory.py on the CPU,
 # 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
 # training memory per sample"), GiB per sample and step time:
 #   without with_cp          1.66 GiB  (x 64 = 106 GiB: does not fit 80 GB)
@@ -10,8 +11,8 @@
 # parameters) = about 55 GiB. If a GPU's kernels need more, set
 # `cp_every=1` (every block: about 8 GiB predicted).
 # GPU peak memory itself: not measured (no GPU was lent to this work).
-# lr stays the recipe's 5e-4 (tuned at batch 16): the users' guide gives no
-# other; `--auto-scale-lr` scales it by batch / 16 if wanted.
+# lr stays the recipe's 5e-4 (tuned at batch 16): no other is recorded
+# (docs/pose3d/memory.md); `--auto-scale-lr` scales it by batch / 16 if wanted.
 _base_ = ['./motionagformer-b_243frm_1xb16-60e_h36m.py']
 model = dict(backbone=dict(with_cp=True, cp_every=2))
 train_dataloader = dict(batch_size=64)

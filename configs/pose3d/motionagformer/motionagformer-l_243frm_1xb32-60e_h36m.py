@@ -1,5 +1,6 @@
-# MotionAGFormer-L with the users' single-GPU batch of 32.
-# Step memory (fp32, tools/analysis_tools/benchmark_memory.py on the CPU,
+# MotionAGFormer-L with the single-GPU batch of 32 (docs/pose3d/memory.md,
+# "Single-GPU batch sizes").
+# Step memory (fp32, tools/benchmarks/benchmark_memory.py on the CPU,
 # 81-frame clips extrapolated linearly to 243; docs/benchmarks.md, "pose3d
 # training memory per sample"), GiB per sample and step time:
 #   without with_cp          2.69 GiB  (x 32 = 86 GiB: does not fit 80 GB)

@@ -1,6 +1,6 @@
 # Demo (README main job): a MotionAGFormer at XS width (dim 64, 27 frames) with
 # 4 of XS's 12 layers, trained on SYNTHETIC Human3.6M-format data written by
-#   python tools/misc/generate_h36m_demo.py --out-dir data/h36m_demo \
+#   python tools/misc/generate_pose3d_demo.py --out-dir data/h36m_demo \
 #       --train-subjects S1 S5 S6 S7 S8 --test-subjects S9
 # so that it trains on a 2-core CPU in a few minutes. Layer scale starts at
 # 0.1 instead of 1e-5 and the lr is 3e-3 so that 250 steps are enough to

@@ -8,7 +8,9 @@ from .io import (VideoWriter, iter_camera, iter_raw_frames, iter_video,
                  probe_video)
 from .keypoints import COCO17_NAMES, COCO_TO_H36M, coco_to_h36m, fill_gaps
 from .models import (check_coco17, check_local_checkpoint, detect_persons,
-                     estimate_pose2d, init_person_detector, init_pose2d)
+                     estimate_pose2d, init_person_detector, init_pose2d,
+                     init_video_models)
+from .options import add_video_model_args
 from .pipeline import lift_tracks, video_to_pose2d, video_to_pose3d
 from .stream import StreamingLifter, VideoPoseStream, is_causal
 from .tracking import IoUTracker, box_iou, main_track, track_boxes
@@ -19,7 +21,7 @@ __all__ = [
     'iter_video', 'probe_video', 'COCO17_NAMES', 'COCO_TO_H36M',
     'coco_to_h36m', 'fill_gaps', 'check_coco17', 'check_local_checkpoint',
     'detect_persons', 'estimate_pose2d', 'init_person_detector',
-    'init_pose2d', 'lift_tracks', 'video_to_pose2d', 'video_to_pose3d',
-    'StreamingLifter', 'VideoPoseStream', 'is_causal', 'IoUTracker',
+    'init_pose2d', 'init_video_models', 'add_video_model_args', 'lift_tracks',
+    'video_to_pose2d', 'video_to_pose3d', 'StreamingLifter', 'VideoPoseStream', 'is_causal', 'IoUTracker',
     'box_iou', 'main_track', 'track_boxes'
 ]

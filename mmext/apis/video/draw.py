@@ -4,14 +4,13 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from mmext.structures.coco import (COCO17_BONES, COCO17_LEFT_JOINTS,
+                                  COCO17_RIGHT_JOINTS)
+
 __all__ = ['COCO17_BONES', 'draw_pose2d', 'draw_text', 'side_by_side']
 
-#: COCO-17 limbs (mmpose's coco.py skeleton_info).
-COCO17_BONES = ((15, 13), (13, 11), (16, 14), (14, 12), (11, 12), (5, 11),
-                (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10), (1, 2),
-                (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6))
-_LEFT = {1, 3, 5, 7, 9, 11, 13, 15}
-_RIGHT = {2, 4, 6, 8, 10, 12, 14, 16}
+_LEFT = set(COCO17_LEFT_JOINTS)
+_RIGHT = set(COCO17_RIGHT_JOINTS)
 _PALETTE = ((0, 200, 255), (255, 128, 0), (0, 255, 0), (255, 0, 255),
             (0, 128, 255), (255, 255, 0))
 

@@ -26,39 +26,12 @@ from typing import List, Tuple
 
 import numpy as np
 
+from mmext.structures.coco import COCO17_NAMES, COCO_TO_H36M
+
 __all__ = [
     'COCO17_NAMES', 'COCO_TO_H36M', 'coco_to_h36m', 'fill_gaps',
     'runs_of', 'GapFill'
 ]
-
-COCO17_NAMES = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear',
-                'left_shoulder', 'right_shoulder', 'left_elbow',
-                'right_elbow', 'left_wrist', 'right_wrist', 'left_hip',
-                'right_hip', 'left_knee', 'right_knee', 'left_ankle',
-                'right_ankle')
-
-#: H36M joint -> the COCO joints it is the mean of (one joint: a copy).
-#: Spine (7) is the mean of the synthesised pelvis and thorax, i.e. of the
-#: four COCO hips and shoulders with equal weights.
-COCO_TO_H36M: Tuple[Tuple[int, ...], ...] = (
-    (11, 12),  # 0 pelvis = mid-hips
-    (12, ),  # 1 r-hip
-    (14, ),  # 2 r-knee
-    (16, ),  # 3 r-ankle
-    (11, ),  # 4 l-hip
-    (13, ),  # 5 l-knee
-    (15, ),  # 6 l-ankle
-    (11, 12, 5, 6),  # 7 spine = mid(pelvis, thorax)
-    (5, 6),  # 8 thorax = mid-shoulders
-    (0, ),  # 9 neck/nose = nose
-    (1, 2),  # 10 head = mid-eyes
-    (5, ),  # 11 l-shoulder
-    (7, ),  # 12 l-elbow
-    (9, ),  # 13 l-wrist
-    (6, ),  # 14 r-shoulder
-    (8, ),  # 15 r-elbow
-    (10, ),  # 16 r-wrist
-)
 
 
 def _conversion_matrix() -> np.ndarray:

@@ -14,11 +14,11 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .keypoints import COCO17_NAMES
+from mmext.structures.coco import COCO17_NAMES
 
 __all__ = [
     'check_local_checkpoint', 'init_person_detector', 'init_pose2d',
-    'check_coco17', 'detect_persons', 'estimate_pose2d'
+    'init_video_models', 'check_coco17', 'detect_persons', 'estimate_pose2d'
 ]
 
 
@@ -170,6 +170,33 @@ def init_pose2d(config: str,
                   checkpoint, device, cfg_options)
     check_coco17(model, config)
     return model
+
+
+def init_video_models(det_config: Optional[str],
+                      det_checkpoint: Optional[str],
+                      pose2d_config: Optional[str],
+                      pose2d_checkpoint: Optional[str],
+                      device: str = 'cpu',
+                      det_cfg_options: Optional[dict] = None):
+    """The person detector and the COCO-17 2D model of the video tools.
+
+    Errors name the command-line option that gives each argument
+    (``--det-config``, ``--pose2d-checkpoint``, ...; see
+    :func:`mmext.apis.video.add_video_model_args`).
+
+    Returns:
+        tuple: ``(detector, pose2d)`` from :func:`init_person_detector` and
+        :func:`init_pose2d`.
+    """
+    if not det_config:
+        raise ValueError('--det-config is required (an mmdet config file)')
+    if not pose2d_config:
+        raise ValueError('--pose2d-config is required (an mmpose top-down '
+                         'config with COCO-17 keypoints)')
+    detector = init_person_detector(det_config, det_checkpoint, device,
+                                    det_cfg_options)
+    pose2d = init_pose2d(pose2d_config, pose2d_checkpoint, device)
+    return detector, pose2d
 
 
 def estimate_pose2d(model, frame: np.ndarray,

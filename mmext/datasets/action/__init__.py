@@ -1,21 +1,16 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Two-stream (RGB + pose) action-recognition data: hierarchy, datasets,
-transforms and the synthetic demo generator.
+"""Two-stream (RGB + pose) action-recognition data: datasets, transforms and
+the synthetic demo generator (the label hierarchies are in
+:mod:`mmext.structures.action_hierarchy`).
 
-``hierarchy`` and ``synthetic`` need only numpy/cv2. The datasets and
+``synthetic`` needs only numpy/cv2. The datasets and
 transforms register into mmaction2's registries and are imported whenever
 mmcv is installed (mmaction2 cannot be imported without it); import errors
 other than a missing mmcv propagate.
 """
 import importlib.util
 
-from .hierarchy import (COARSE_NAMES, FINE_NAMES, HIERARCHIES, load_hierarchy,
-                        read_mapping_file)
-
-__all__ = [
-    'HIERARCHIES', 'COARSE_NAMES', 'FINE_NAMES', 'load_hierarchy',
-    'read_mapping_file'
-]
+__all__ = []
 
 if importlib.util.find_spec('mmcv') is not None:
     import mmext  # noqa: F401  (mmaction2 packaging workarounds first)

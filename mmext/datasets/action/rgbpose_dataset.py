@@ -9,7 +9,8 @@ import numpy as np
 
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
-from .hierarchy import load_hierarchy
+
+from mmext.structures.action_hierarchy import load_hierarchy
 
 __all__ = ['RGBPoseDataset', 'MA52Dataset']
 

@@ -5,7 +5,7 @@ Nothing here is real data. Each clip shows one stick figure on a plain
 background whose motion depends on the class (which limb moves, direction,
 frequency); the RGB video and the skeleton pkl are rendered from the same
 keypoints, so both streams carry the class. Classes use their REAL label ids
-so that :mod:`mmext.datasets.action.hierarchy` applies.
+so that :mod:`mmext.structures.action_hierarchy` applies.
 
 Formats written (see ``docs/action/data.md``):
 
@@ -312,7 +312,7 @@ def generate_demo(dataset: str,
     if clips_per_class < 2:
         raise ValueError(f'clips_per_class={clips_per_class}: expected >= 2 '
                          '(one train and one val subject)')
-    from .hierarchy import HIERARCHIES
+    from mmext.structures.action_hierarchy import HIERARCHIES
     hierarchy = HIERARCHIES[dataset]
     rng = np.random.default_rng(seed)
     os.makedirs(out_dir, exist_ok=True)

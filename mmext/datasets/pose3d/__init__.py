@@ -3,13 +3,11 @@
 from .base_lifting_dataset import BaseLiftingClipDataset
 from .h36m_motionbert_dataset import H36MMotionBERTDataset
 from .mpi_inf_3dhp_dataset import MPIINF3DHPDataset
-from .utils import (H36M_CAMERA_RESOLUTION, H36M_FLIP_INDICES, H36M_TO_3DHP,
-                    denormalize_screen, normalize_screen, partition_sequence,
+from .utils import (denormalize_screen, normalize_screen, partition_sequence,
                     split_clips)
 
 __all__ = [
     'BaseLiftingClipDataset', 'H36MMotionBERTDataset', 'MPIINF3DHPDataset',
-    'H36M_CAMERA_RESOLUTION', 'H36M_FLIP_INDICES', 'H36M_TO_3DHP',
     'denormalize_screen', 'normalize_screen', 'partition_sequence',
     'split_clips'
 ]

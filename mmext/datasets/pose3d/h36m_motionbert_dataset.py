@@ -7,9 +7,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from mmpose.registry import DATASETS
 
+from mmext.structures.h36m import H36M_CAMERA_RESOLUTION
 from .base_lifting_dataset import BaseLiftingClipDataset
-from .utils import (H36M_CAMERA_RESOLUTION, check_array, denormalize_screen,
-                    load_pickle, parse_h36m_source, split_clips)
+from .utils import (check_array, denormalize_screen, load_pickle,
+                    parse_h36m_source, split_clips)
 
 #: keys every split of the pickle must have / the test split must add.
 REQUIRED_KEYS = ('joint_2d', 'joint3d_image', 'camera_name', 'source')

@@ -8,9 +8,10 @@ import numpy as np
 from mmengine.config import Config
 from mmpose.registry import DATASETS
 
+from mmext.structures.h36m import (H36M_TO_3DHP, MPI3DHP_TEST_RESOLUTION,
+                                   MPI3DHP_TRAIN_RESOLUTION)
 from .base_lifting_dataset import H36M_METAINFO_FILE, BaseLiftingClipDataset
-from .utils import (H36M_TO_3DHP, MPI3DHP_TEST_RESOLUTION,
-                    MPI3DHP_TRAIN_RESOLUTION, check_array, partition_sequence)
+from .utils import check_array, partition_sequence
 
 JOINT_ORDERS = ('h36m', '3dhp')
 TEST_PROTOCOLS = ('clips', 'center_frame')

@@ -7,41 +7,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-#: Human3.6M camera id -> image (width, height), as hard-coded in MotionBERT's
-#: ``lib/data/datareader_h36m.py`` and mmpose's ``preprocess_h36m.py``.
-H36M_CAMERA_RESOLUTION: Dict[str, Tuple[int, int]] = {
-    '54138969': (1000, 1002),
-    '55011271': (1000, 1000),
-    '58860488': (1000, 1000),
-    '60457274': (1000, 1002),
-}
-
-#: Human3.6M action id (``act_XX`` in MotionBERT ``source`` strings) -> name.
-H36M_ACTION_NAMES: Dict[int, str] = {
-    2: 'Directions', 3: 'Discussion', 4: 'Eating', 5: 'Greeting',
-    6: 'Phoning', 7: 'Posing', 8: 'Purchases', 9: 'Sitting',
-    10: 'SittingDown', 11: 'Smoking', 12: 'Photo', 13: 'Waiting',
-    14: 'Walking', 15: 'WalkDog', 16: 'WalkTogether'
-}
-
-#: H36M joint order: left/right swap used for flipping.
-H36M_FLIP_INDICES: Tuple[int, ...] = (0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14,
-                                      15, 16, 11, 12, 13)
-
-#: ``H36M_TO_3DHP[i]``: index, in the MPI-INF-3DHP 17-joint order of
-#: P-STMO/MotionAGFormer (root = 14), of H36M joint ``i``. The 3DHP order is
-#: head_top, neck, r_shoulder, r_elbow, r_wrist, l_shoulder, l_elbow, l_wrist,
-#: r_hip, r_knee, r_ankle, l_hip, l_knee, l_ankle, pelvis, spine, head.
-H36M_TO_3DHP: Tuple[int, ...] = (14, 8, 9, 10, 11, 12, 13, 15, 1, 16, 0, 5,
-                                 6, 7, 2, 3, 4)
-
-#: Image size (w, h) of the MPI-INF-3DHP test sequences; training
-#: sequences are all 2048 x 2048.
-MPI3DHP_TEST_RESOLUTION: Dict[str, Tuple[int, int]] = {
-    'TS1': (2048, 2048), 'TS2': (2048, 2048), 'TS3': (2048, 2048),
-    'TS4': (2048, 2048), 'TS5': (1920, 1080), 'TS6': (1920, 1080)
-}
-MPI3DHP_TRAIN_RESOLUTION: Tuple[int, int] = (2048, 2048)
+from mmext.structures.h36m import H36M_ACTION_NAMES
 
 
 def resample_even(ori_len: int, target_len: int) -> np.ndarray:

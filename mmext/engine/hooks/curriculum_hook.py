@@ -22,7 +22,7 @@ class CurriculumHook(StatefulHook):
         w <= epoch < e      : initial + (final - initial) * p
         epoch >= e          : final
 
-    where ``p = (epoch - w) / (e - w)`` (``progress='formula'``, our users'
+    where ``p = (epoch - w) / (e - w)`` (``progress='formula'``, the
     written formula, the default) or ``p = epoch / e``
     (``progress='epoch'``, which is what their logged values follow: epoch
     25 at 0.65 / 1.25; see docs/gesture/training.md). Weights are written

@@ -26,7 +26,7 @@ def scalar_output(outputs, key: str, hook: str) -> float:
 class GANBalanceHook(StatefulHook):
     """Skip-D, step-frequency and learning-rate rules of a GAN.
 
-    Rules (defaults are our users' recipe, issue 10):
+    Rules (defaults: the recipe of docs/gesture/training.md, "GAN balance"):
 
     * **Skip D.** After an iteration with D loss ``< skip_d_below`` and G
       loss ``> skip_g_above``, the next batch's D update(s) are skipped
@@ -67,7 +67,7 @@ class GANBalanceHook(StatefulHook):
         recent_d_below (float): Recent-D threshold (0.2).
         window (int): Iterations averaged as "recent". Defaults to 10.
         interval (int): Iterations between frequency/lr checks. Defaults
-            to 10 (the users' notes do not say; see docs).
+            to 10 (the recipe does not say; docs/gesture/training.md).
         g_steps_inc, g_steps_max (int): 2, 8.
         d_steps_dec, d_steps_min, d_steps_max (int): 1, 1, 2.
         d_lr_factor, d_lr_floor (float): 0.8, 0.1.

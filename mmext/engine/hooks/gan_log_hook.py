@@ -1,5 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Our users' GAN log lines, through mmengine's logger and visualizer."""
+"""The GAN log lines of docs/gesture/training.md ("Log format"), through
+mmengine's logger and visualizer."""
 from collections import deque
 
 from mmext.engine.gan_state import get_gan_state
@@ -12,7 +13,7 @@ __all__ = ['GANLogHook']
 
 @HOOKS.register_module()
 class GANLogHook(StatefulHook):
-    """Per-epoch banner and per-batch lines in our users' format.
+    """Per-epoch banner and per-batch lines (docs/gesture/training.md).
 
     * Before every epoch: ``[GAN] ===== epoch E | weights k=v ... | AMP
       on/off | G freq g D freq d =====``.

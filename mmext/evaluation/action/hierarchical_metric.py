@@ -8,7 +8,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 
 from mmaction.registry import METRICS
-from mmext.datasets.action.hierarchy import load_hierarchy
+from mmext.structures.action_hierarchy import load_hierarchy
 from .functional import f1_micro_macro, fine_to_coarse_scores, top_k_accuracy
 
 __all__ = ['HierarchicalActionMetric']
@@ -76,7 +76,7 @@ class HierarchicalActionMetric(BaseMetric):
 
     Args:
         hierarchy (str | list[int], optional): Name in
-            :data:`~mmext.datasets.action.hierarchy.HIERARCHIES`, path of a
+            :data:`~mmext.structures.action_hierarchy.HIERARCHIES`, path of a
             mapping file, or the list itself. Without it coarse metrics need
             ``gt_coarse_label`` and coarse scores in every sample.
         topk (tuple[int]): Top-k accuracies. Defaults to ``(1, 5)``.

@@ -1,6 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Gesture metrics as the field reports them (FGD, BC, L1 diversity) and
-our users' physics metrics."""
+the physics metrics of docs/gesture/evaluation.md."""
 import math
 from typing import List, Optional, Sequence
 

@@ -8,7 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmpose.registry import METRICS
 
-from mmext.datasets.pose3d.utils import H36M_TO_3DHP
+from mmext.structures.h36m import H36M_TO_3DHP
 from .functional import pck_3d
 from .pose3d_metric import _action_and_video, _poses, format_table, to_numpy
 

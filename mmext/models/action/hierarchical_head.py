@@ -275,7 +275,7 @@ class HierarchicalRGBPoseHead(BaseHead):
             Defaults to ``('rgb', 'pose')``.
         hierarchy (str | Sequence[int], optional): Coarse group of each fine
             class, or a name/path for
-            ``mmext.datasets.action.hierarchy.load_hierarchy`` (``'ma52'``,
+            ``mmext.structures.action_hierarchy.load_hierarchy`` (``'ma52'``,
             ``'ntu60'``). Defaults to None (no coarse level).
         with_coarse_head (bool): Add a coarse classifier per stream (needs
             ``hierarchy``). Defaults to True.
@@ -341,7 +341,7 @@ class HierarchicalRGBPoseHead(BaseHead):
 
         # hierarchy -------------------------------------------------------
         if isinstance(hierarchy, str):
-            from mmext.datasets.action.hierarchy import load_hierarchy
+            from mmext.structures.action_hierarchy import load_hierarchy
             hierarchy = load_hierarchy(hierarchy)
         if hierarchy is not None:
             hierarchy = [int(g) for g in hierarchy]

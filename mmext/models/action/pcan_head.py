@@ -308,7 +308,7 @@ class PCANHead(BaseHead):
                              "calibrates at the fine and coarse levels), "
                              "e.g. hierarchy='ma52'")
         if isinstance(hierarchy, str):
-            from mmext.datasets.action.hierarchy import load_hierarchy
+            from mmext.structures.action_hierarchy import load_hierarchy
             hierarchy = load_hierarchy(hierarchy)
         hierarchy = [int(g) for g in hierarchy]
         if len(hierarchy) != num_classes:

@@ -39,7 +39,7 @@ class _TemporalResBlock(nn.Module):
 class GestureGenerator(nn.Module):
     """Speech audio + seed poses -> body and finger joint positions.
 
-    Pipeline (issue 10, our users' model):
+    Pipeline (docs/gesture/README.md):
 
     1. audio encoder (two temporal convolutions over per-frame audio
        features) and seed-pose conditioning (each joint's seed trajectory

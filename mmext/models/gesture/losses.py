@@ -79,8 +79,8 @@ class SmoothedAdversarialLoss(nn.Module):
     Targets are ``label + offset + noise`` clipped to [0, 1], with one
     ``offset ~ U(-max_offset, max_offset)`` per call and per-element
     ``noise ~ N(0, noise_std)``: real 0.90, fake 0.10, std 0.005, offset
-    0.02 in our users' recipe. The generator's loss uses the plain real
-    label (no offset or noise).
+    0.02 in the recipe of docs/gesture/training.md. The generator's loss
+    uses the plain real label (no offset or noise).
 
     Args:
         real_label (float): Defaults to 0.9.

@@ -11,4 +11,4 @@ from .graph_attention import *  # noqa: F401,F403
 from .gated_window_attention import *  # noqa: F401,F403
 from .hyper_connections import *  # noqa: F401,F403
 from .warp import *  # noqa: F401,F403
-from .checkpoint import *  # noqa: F401,F403
+from .activation_checkpoint import *  # noqa: F401,F403

@@ -72,7 +72,7 @@ class BidirectionalCrossAttention(nn.Module):
         b = LN_b(b + CrossAttn_b(q=b, k=a, v=a))   # uses the updated a
 
     For body/hand gestures ``a`` is the hand stream and ``b`` the body
-    stream (issue 10's formula, applied in the order it is written).
+    stream (docs/gesture/README.md; applied in the order written above).
 
     Args:
         embed_dims (int): Channels of both streams.

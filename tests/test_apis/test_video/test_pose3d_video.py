@@ -1,5 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/pose3d_video.py and mmext.apis.video end to end on a generated
+"""tools/inference/pose3d_video.py and mmext.apis.video end to end on a generated
 video with tiny random-weight models (see video_fixtures.py)."""
 import json
 import sys
@@ -13,7 +13,7 @@ from video_fixtures import (CAUSAL_CFG, DET_CFG, LIFTER_CFG, MPII_CFG,
 import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmdet / mmpose models need mmcv ops')
-sys.path.insert(0, str(ROOT / 'tools'))
+sys.path.insert(0, str(ROOT / 'tools' / 'inference'))
 import pose3d_video  # noqa: E402
 
 from mmext.apis import init_lifter, lift_sequence  # noqa: E402

@@ -11,4 +11,4 @@ MPII_CFG = str(CFG_DIR / 'tiny_topdown_mpii.py')
 LIFTER_CFG = str(ROOT / 'configs/pose3d/motionagformer/'
                  'motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py')
 CAUSAL_CFG = str(ROOT / 'configs/pose3d/mambagcn/'
-                 'mambagcn-xs4l-causal_27frm_1xb16-10e_h36m-demo.py')
+                 'mambagcn-xs4l_27frm-causal_1xb16-10e_h36m-demo.py')

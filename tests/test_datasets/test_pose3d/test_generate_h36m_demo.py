@@ -2,15 +2,13 @@
 """The SYNTHETIC demo generator writes the real formats consistently."""
 import os
 import pickle
-import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from pose3d_demo_utils import load_generator  # noqa: E402
-
-gen = load_generator()
+from mmext.datasets.pose3d import synthetic as gen
+from mmext.datasets.pose3d.utils import split_clips
+from mmext.structures.h36m import H36M_CAMERA_RESOLUTION, H36M_CAMERAS
 
 
 @pytest.fixture(scope='module')
@@ -43,7 +41,7 @@ def test_pickle_keys_and_shapes(demo):
     subj = {s.split('_act')[0] for s in d['train']['source']}
     assert subj == {'s_01', 's_05'}
     assert {s.split('_act')[0] for s in d['test']['source']} == {'s_09'}
-    assert set(d['test']['camera_name']) == set(gen.H36M_CAMERAS)
+    assert set(d['test']['camera_name']) == set(H36M_CAMERAS)
 
 
 def test_25d_image_space_matches_camera_space(demo):
@@ -89,7 +87,7 @@ def test_precut_clips_match_pickle(demo):
     out, summary = demo
     d = _pkl(out)
     for split, stride in (('train', 3), ('test', 9)):
-        clips = gen.split_clips(list(d[split]['source']), 9, stride)
+        clips = split_clips(list(d[split]['source']), 9, stride)
         files = sorted(os.listdir(out / 'motion3d' / 'H36M-9' / split))
         # 40-frame videos: train (40-9)//3+1 = 11 clips, test 4 clips
         per_video = 11 if split == 'train' else 4
@@ -98,7 +96,7 @@ def test_precut_clips_match_pickle(demo):
         with open(out / 'motion3d' / 'H36M-9' / split / files[5], 'rb') as f:
             clip = pickle.load(f)
         ids = clips[5]
-        wh = np.array([gen.H36M_RESOLUTION[c]
+        wh = np.array([H36M_CAMERA_RESOLUTION[c]
                        for c in d[split]['camera_name'][ids]], np.float32)
         x = d[split]['joint_2d'][ids]
         exp = x / wh[:, None, :1] * 2 - np.stack(

@@ -1,18 +1,14 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """H36MMotionBERTDataset on SYNTHETIC demo data through mmpose's pipeline."""
-import os
 import pickle
-import sys
 
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, os.path.dirname(__file__))
-from pose3d_demo_utils import load_generator  # noqa: E402
-
-from mmext.datasets.pose3d import (H36M_FLIP_INDICES,  # noqa: E402
-                                   H36MMotionBERTDataset, split_clips)
+from mmext.datasets.pose3d import H36MMotionBERTDataset, split_clips
+from mmext.datasets.pose3d.synthetic import generate
+from mmext.structures.h36m import H36M_FLIP_INDICES
 
 T = 9
 TRAIN_CODEC = dict(type='MotionBERTLabel', num_keypoints=17, concat_vis=True,
@@ -83,7 +79,7 @@ def reference_normalized(raw_split, ids):
 def demo(tmp_path_factory):
     init_default_scope('mmpose')
     out = tmp_path_factory.mktemp('h36m_demo')
-    load_generator().generate(str(out), frames=20, clip_lens=(T, ),
+    generate(str(out), frames=20, clip_lens=(T, ),
                               formats=('motionbert', 'clips'))
     pkl = out / 'motion3d' / 'h36m_sh_conf_cam_source_final.pkl'
     with open(pkl, 'rb') as f:

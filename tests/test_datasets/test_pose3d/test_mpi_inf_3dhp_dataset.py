@@ -1,16 +1,13 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """MPIINF3DHPDataset on SYNTHETIC npz files."""
-import os
-import sys
 
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, os.path.dirname(__file__))
-from pose3d_demo_utils import load_generator  # noqa: E402
-
-from mmext.datasets.pose3d import H36M_TO_3DHP, MPIINF3DHPDataset  # noqa
+from mmext.datasets.pose3d import MPIINF3DHPDataset
+from mmext.datasets.pose3d.synthetic import generate
+from mmext.structures.h36m import H36M_TO_3DHP
 
 T = 9
 
@@ -19,7 +16,7 @@ T = 9
 def demo(tmp_path_factory):
     init_default_scope('mmpose')
     out = tmp_path_factory.mktemp('d3dhp')
-    load_generator().generate(str(out), frames=20, formats=('3dhp', ))
+    generate(str(out), frames=20, formats=('3dhp', ))
     root = out / 'mpi_inf_3dhp'
 
     def load(name):

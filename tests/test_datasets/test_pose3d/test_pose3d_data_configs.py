@@ -1,17 +1,14 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """The base 3D data configs load and build their datasets on SYNTHETIC data."""
-import os
-import sys
 
 import pytest
 from mmengine.config import Config
+from conftest import ROOT
 from mmengine.registry import init_default_scope
 
-sys.path.insert(0, os.path.dirname(__file__))
-from pose3d_demo_utils import ROOT, load_generator  # noqa: E402
-
-import mmext.datasets.pose3d  # noqa: E402,F401
-import mmext.evaluation.pose3d  # noqa: E402,F401
+import mmext.datasets.pose3d  # noqa: F401
+import mmext.evaluation.pose3d  # noqa: F401
+from mmext.datasets.pose3d.synthetic import generate
 
 T = 9
 
@@ -19,7 +16,7 @@ T = 9
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp('cfg_demo')
-    load_generator().generate(str(out), frames=20, clip_lens=(T, ))
+    generate(str(out), frames=20, clip_lens=(T, ))
     return out
 
 

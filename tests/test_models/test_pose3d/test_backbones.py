@@ -660,3 +660,26 @@ def test_bad_input_and_activation_raise():
             match=r"act_layer='silu' is not supported; valid choices are "
             r"\('gelu', 'relu'\)"):
         _tiny(act_layer='silu')
+
+
+def test_lean_mlp_toggle_changes_no_value_and_no_key():
+    """``lean_mlp=False`` (the plain LayerNorm + MLP path the profiler
+    compares) gives the same outputs, gradients and state-dict keys; every
+    block gets the setting."""
+    from mmext.models.pose3d.backbones.motionagformer import AGFormerBlock
+    outs = {}
+    for lean in (True, False):
+        torch.manual_seed(0)
+        model = MotionAGFormer(arch='xs', lean_mlp=lean).double()
+        blocks = [m for m in model.modules() if isinstance(m, AGFormerBlock)]
+        assert blocks and all(b.lean_mlp is lean for b in blocks)
+        x = torch.randn(2, 27, 17, 3, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(1))
+        y = model(x)
+        y.square().mean().backward()
+        outs[lean] = (y.detach(), [p.grad for p in model.parameters()],
+                      list(model.state_dict()))
+    torch.testing.assert_close(outs[True][0], outs[False][0])
+    for a, b in zip(outs[True][1], outs[False][1]):
+        torch.testing.assert_close(a, b)
+    assert outs[True][2] == outs[False][2]

@@ -253,7 +253,7 @@ def test_layer_norm_mlp_falls_back_with_dropout():
 
 
 # --------------------------------------------------------------------------
-# causal
+# causal (docs/pose3d/memory.md, "causal=True")
 # --------------------------------------------------------------------------
 CAUSAL_ARCH = dict(num_layers=2, embed_dims=16, num_frames=9, num_heads=2,
                    mlp_ratio=2., neighbour_num=3)

@@ -21,7 +21,8 @@ from mmpose.registry import MODELS
 from torch import Tensor, nn
 
 from mmext.models.layers import (AdaptiveFusion, AxialAttention, AxialGCN,
-                                 DropPath, Mlp, MultiScaleTCN, layer_norm_mlp,
+                                 DropPath, Mlp, MultiDirectionalSSM,
+                                 MultiScaleTCN, layer_norm_mlp,
                                  maybe_checkpoint, resolve_cp_indices)
 
 __all__ = [
@@ -127,8 +128,6 @@ class TemporalSSM(nn.Module):
                  directions: Sequence[str] = ('forward', 'backward'),
                  **ssm_kwargs) -> None:
         super().__init__()
-        # Imported here so the attention/graph model needs no SSM code.
-        from mmext.models.layers.ssm import MultiDirectionalSSM
         self.ssm = MultiDirectionalSSM(
             embed_dims,
             directions=tuple(directions),
@@ -161,6 +160,11 @@ class AGFormerBlock(nn.Module):
             learned per-channel factors. Defaults to True.
         layer_scale_init_value (float): Their initial value. Defaults to
             1e-5.
+        lean_mlp (bool): Run ``mlp(norm2(x))`` through
+            :func:`~mmext.models.layers.layer_norm_mlp`, which recomputes the
+            LayerNorm and GELU outputs in backward instead of keeping them
+            (same outputs and gradients, less activation memory). ``False``
+            runs the plain ``self.mlp(self.norm2(x))``. Defaults to True.
     """
 
     def __init__(self,
@@ -171,8 +175,10 @@ class AGFormerBlock(nn.Module):
                  drop: float = 0.,
                  drop_path: float = 0.,
                  use_layer_scale: bool = True,
-                 layer_scale_init_value: float = 1e-5) -> None:
+                 layer_scale_init_value: float = 1e-5,
+                 lean_mlp: bool = True) -> None:
         super().__init__()
+        self.lean_mlp = lean_mlp
         self.norm1 = nn.LayerNorm(embed_dims)
         self.mixer = mixer
         self.norm2 = nn.LayerNorm(embed_dims)
@@ -190,16 +196,20 @@ class AGFormerBlock(nn.Module):
             self.layer_scale_2 = nn.Parameter(
                 layer_scale_init_value * torch.ones(embed_dims))
 
+    def _norm_mlp(self, x: Tensor) -> Tensor:
+        if self.lean_mlp:
+            return layer_norm_mlp(x, self.norm2, self.mlp)
+        return self.mlp(self.norm2(x))
+
     def forward(self, x: Tensor) -> Tensor:
         """``(B, T, J, C) -> (B, T, J, C)``."""
         if self.use_layer_scale:
             x = x + self.drop_path(self.layer_scale_1 *
                                    self.mixer(self.norm1(x)))
-            x = x + self.drop_path(
-                self.layer_scale_2 * layer_norm_mlp(x, self.norm2, self.mlp))
+            x = x + self.drop_path(self.layer_scale_2 * self._norm_mlp(x))
         else:
             x = x + self.drop_path(self.mixer(self.norm1(x)))
-            x = x + self.drop_path(layer_norm_mlp(x, self.norm2, self.mlp))
+            x = x + self.drop_path(self._norm_mlp(x))
         return x
 
 
@@ -446,6 +456,11 @@ class MotionAGFormer(BaseModule):
             without it (see :func:`checkpoint_module`). Defaults to False.
         cp_every (int): Checkpoint blocks ``0, k, 2k, ...`` when
             ``with_cp=True``. Defaults to 1.
+        lean_mlp (bool): Every block's LayerNorm + MLP through the
+            memory-lean autograd function (see :class:`AGFormerBlock`);
+            ``False`` gives the plain path, e.g. to measure what it saves
+            (``tools/benchmarks/profile_pose3d_step.py``). No parameter
+            depends on it. Defaults to True.
         causal (bool): A causal model: output frame ``t`` depends on input
             frames ``<= t`` only, in train and eval mode. Temporal
             attention gets a causal mask, the temporal graph links past
@@ -491,6 +506,7 @@ class MotionAGFormer(BaseModule):
                  graph_only: bool = False,
                  with_cp: Union[bool, Sequence[int]] = False,
                  cp_every: int = 1,
+                 lean_mlp: bool = True,
                  causal: bool = False,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -547,6 +563,10 @@ class MotionAGFormer(BaseModule):
                 ssm_cfg=ssm_cfg,
                 causal=causal) for _ in range(self.arch['num_layers'])
         ])
+        self.lean_mlp = lean_mlp
+        for block in self.layers.modules():
+            if isinstance(block, AGFormerBlock):
+                block.lean_mlp = lean_mlp
         self.norm = nn.LayerNorm(self.embed_dims)
 
     @classmethod

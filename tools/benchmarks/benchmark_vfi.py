@@ -1,0 +1,206 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Speed / memory benchmark of the VFI model per backbone mode.
+
+For every mode (``hybrid``, ``mamba2_only``, ``gated_attn_only``) and frame
+size, a fresh worker process builds the model of ``--config`` with that mode,
+runs one warm-up interpolation and ``--repeat`` timed ones (eval mode, no
+gradients), and reports ms per interpolated frame, peak memory, parameters
+and FLOPs (``torch.utils.flop_counter``: matmuls and convolutions, 2 FLOPs a
+multiply-add). Peak memory is ``torch.cuda.max_memory_allocated`` on CUDA and,
+on the CPU, the growth of the worker's peak resident set (``ru_maxrss``) over
+its size just before the first interpolation. The linear-cost check compares
+the largest size with the smallest: pixels x P must cost at most 1.25 P times
+the time and the memory (16x pixels <= 20x). Sizes may be ``N`` (N x N),
+``WxH``, or ``720p`` / ``1080p`` / ``4k``. ``--flow-scale`` < 1 runs the
+high-resolution path (flow at reduced scale). ``--malloc keep default``
+measures the glibc allocator setting the tools use
+(:func:`mmext.utils.keep_freed_memory`: freed memory is reused instead of
+mapping fresh pages for every large tensor) beside glibc's default.
+
+Example (docs/benchmarks.md)::
+
+    python tools/benchmarks/benchmark_vfi.py --sizes 256 512 1024 \
+        --repeat 2 --out work_dirs/benchmark_vfi.md
+"""
+import argparse
+import datetime
+import itertools
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+MODES = ('hybrid', 'mamba2_only', 'gated_attn_only')
+NAMED = {'720p': (1280, 720), '1080p': (1920, 1080), '4k': (3840, 2160)}
+DEFAULT_CONFIG = 'configs/vfi/hybrid-vfi_1xb8-300e_vimeo90k.py'
+
+
+def parse_size(s: str):
+    if s.lower() in NAMED:
+        return NAMED[s.lower()]
+    if 'x' in s:
+        w, h = s.lower().split('x')
+        return int(w), int(h)
+    return int(s), int(s)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--config', default=DEFAULT_CONFIG)
+    p.add_argument('--modes', nargs='+', default=list(MODES),
+                   choices=MODES)
+    p.add_argument('--sizes', nargs='+', default=['256', '512', '1024'])
+    p.add_argument('--repeat', type=int, default=3)
+    p.add_argument('--flow-scale', type=float, default=1.0)
+    p.add_argument('--device', default='cpu')
+    p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--malloc', nargs='+', default=['keep'],
+                   choices=('keep', 'default'),
+                   help="glibc allocator setting(s) to measure: 'keep' "
+                   '(mmext.utils.keep_freed_memory, what the tools use) '
+                   "and/or 'default'; several are measured side by side")
+    p.add_argument('--out', default=None, help='write a Markdown report')
+    p.add_argument('--worker', nargs=2, metavar=('MODE', 'SIZE'),
+                   help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def _rss_mb() -> float:
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') / 2**20
+
+
+def worker(args) -> dict:
+    import torch
+    from mmengine.config import Config
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mmext.apis.vfi_inference import init_interpolator
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    mode, size = args.worker
+    if args.malloc == ['keep']:  # a worker gets exactly one setting
+        from mmext.utils import keep_freed_memory
+        keep_freed_memory()
+    w, h = parse_size(size)
+    cfg = Config.fromfile(args.config)
+    cfg.model.backbone.mode = mode
+    cfg.model.losses = []
+    torch.manual_seed(0)
+    model = init_interpolator(cfg, None, args.device)
+    dev = torch.device(args.device)
+    m = model.multiple if args.flow_scale == 1.0 else 4
+    if w % m or h % m:
+        raise SystemExit(f'size {w}x{h} must be a multiple of {m}')
+    a = torch.rand(1, 3, h, w, device=dev)
+    b = torch.rand(1, 3, h, w, device=dev)
+
+    def run():
+        with torch.no_grad():
+            out = model.interpolate(a, b, 0.5, args.flow_scale)
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+        return out
+
+    base = _rss_mb()
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats()
+    run()  # warm-up
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - t0) * 1000)
+    if dev.type == 'cuda':
+        mem = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        mem = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    with FlopCounterMode(display=False) as fc, torch.no_grad():
+        model.interpolate(a, b, 0.5, args.flow_scale)
+    return dict(mode=mode, size=f'{w}x{h}', pixels=w * h,
+                ms=statistics.median(times), mem_mb=mem,
+                params=sum(p.numel() for p in model.parameters()),
+                gflops=fc.get_total_flops() / 1e9)
+
+
+def _run_worker(args, mode: str, size: str, malloc: str) -> dict:
+    """One (mode, size, allocator setting) point in a fresh process."""
+    cmd = [sys.executable, __file__, '--worker', mode, size, '--config',
+           args.config, '--repeat', str(args.repeat), '--flow-scale',
+           str(args.flow_scale), '--device', args.device, '--malloc', malloc]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith('RESULT ')]
+    if out.returncode or not line:
+        raise SystemExit(f'worker {mode} {size} (malloc {malloc}) failed:\n'
+                         f'{out.stderr[-2000:]}')
+    return dict(json.loads(line[0][7:]), malloc=malloc)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.worker:
+        print('RESULT ' + json.dumps(worker(args)))
+        return None
+    sizes = sorted(args.sizes, key=lambda s: parse_size(s)[0] *
+                   parse_size(s)[1])
+    results = []
+    for size in sizes:
+        for malloc in args.malloc:
+            for mode in args.modes:
+                res = _run_worker(args, mode, size, malloc)
+                results.append(res)
+                print(f'{mode:16s} {malloc:8s} {res["size"]:>10s} '
+                      f'{res["ms"]:10.1f} ms {res["mem_mb"]:9.1f} MB '
+                      f'{res["gflops"]:9.2f} GFLOPs', flush=True)
+    report = format_report(args, results)
+    print(report)
+    if args.out:
+        os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
+        with open(args.out, 'w') as f:
+            f.write(report)
+    return results
+
+
+def format_report(args, results) -> str:
+    lines = [
+        f'Measured {datetime.date.today()} on {platform.machine()} '
+        f'({os.cpu_count()} CPUs), device {args.device}, flow scale '
+        f'{args.flow_scale}, median of {args.repeat} after a warm-up.', '',
+        '| mode | malloc | size | ms / frame | peak memory (MB) | '
+        'params (M) | GFLOPs |', '|---|---|---|---|---|---|---|'
+    ]
+    for r in results:
+        lines.append(f'| {r["mode"]} | {r["malloc"]} | {r["size"]} | '
+                     f'{r["ms"]:.1f} | '
+                     f'{r["mem_mb"]:.1f} | {r["params"] / 1e6:.3f} | '
+                     f'{r["gflops"]:.2f} |')
+    lo = min(r['pixels'] for r in results)
+    hi = max(r['pixels'] for r in results)
+    if hi > lo:
+        p = hi / lo
+        lines += ['', f'Growth from the smallest to the largest size '
+                  f'({p:.0f}x the pixels; linear cost allows at most '
+                  f'{1.25 * p:.0f}x):', '',
+                  '| mode | malloc | time ratio | memory ratio | FLOPs ratio '
+                  '| within bound |', '|---|---|---|---|---|---|']
+        for malloc, mode in itertools.product(args.malloc, args.modes):
+            a, b = ([r for r in results if r['mode'] == mode and
+                     r['malloc'] == malloc and r['pixels'] == px][0]
+                    for px in (lo, hi))
+            rt, rm = b['ms'] / a['ms'], b['mem_mb'] / max(a['mem_mb'], 1e-6)
+            rf = b['gflops'] / a['gflops']
+            ok = rt <= 1.25 * p and rm <= 1.25 * p
+            lines.append(f'| {mode} | {malloc} | {rt:.1f} | {rm:.1f} | '
+                         f'{rf:.1f} | '
+                         f'{"yes" if ok else "NO"} |')
+    return '\n'.join(lines) + '\n'
+
+
+if __name__ == '__main__':
+    main()

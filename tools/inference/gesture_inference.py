@@ -1,0 +1,64 @@
+# Copyright (c) mmext contributors. All rights reserved.
+"""Speech wav -> gesture motion (npz), optional BVH and mp4.
+
+    python tools/inference/gesture_inference.py CONFIG CHECKPOINT speech.wav \
+        --out out/motion.npz [--bvh out/motion.bvh] [--video out/motion.mp4]
+        [--seed-clip data/beat/clips/<id>.npz]
+
+The seed poses are the first frames of ``--seed-clip`` (default: the first
+train clip of the config's data root).
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+
+import mmext  # noqa: F401
+from mmext.apis.gesture_inference import (export_bvh, generate_motion,
+                                          init_gesture_model, load_wav_16k,
+                                          render_video)
+from mmext.datasets.gesture import load_clip, read_split
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('wav')
+    p.add_argument('--out', required=True, help='output motion .npz')
+    p.add_argument('--bvh', help='also write a BVH')
+    p.add_argument('--video', help='also render an mp4 with audio')
+    p.add_argument('--seed-clip', help='clip npz whose first frames seed')
+    args = p.parse_args(argv)
+    try:
+        model = init_gesture_model(args.config, args.checkpoint)
+        ds = model.cfg.test_dataloader.dataset
+        seed_clip = args.seed_clip
+        if seed_clip is None:
+            first = read_split(ds.data_root, 'train')[0]
+            seed_clip = osp.join(ds.data_root, 'clips', f'{first}.npz')
+        clip = load_clip(seed_clip)
+        s = model.generator.seed_frames
+        wave = load_wav_16k(args.wav)
+        fps = clip['fps']
+        motion = generate_motion(model, wave, 16000, fps,
+                                 clip['joints'][:s], ds.window,
+                                 ds.get('n_mels', 64))
+    except (FileNotFoundError, ValueError, KeyError) as err:
+        sys.exit(f'error: {err}')
+    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+    np.savez(args.out, joints=motion.astype(np.float32), fps=fps)
+    print(f'{args.out}: {motion.shape[0]} frames at {fps} fps')
+    if args.bvh:
+        export_bvh(args.bvh, motion, model.skeleton, fps)
+        print(f'{args.bvh} written')
+    if args.video:
+        render_video(args.video, motion, model.skeleton,
+                     wave[:int(len(motion) / fps * 16000)], 16000, fps)
+        print(f'{args.video} written')
+
+
+if __name__ == '__main__':
+    main()
