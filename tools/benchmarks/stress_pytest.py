@@ -6,7 +6,7 @@ round runs the given tests in a fresh ``python -m pytest`` process while
 ``--burners`` busy-loop processes compete for the CPU, as on a loaded CI
 host. Not part of the test suite (it takes minutes per round)::
 
-    python tools/misc/stress_pytest.py --runs 10 --burners 1 \\
+    python tools/benchmarks/stress_pytest.py --runs 10 --burners 1 \\
         tests/test_tools/test_sweep.py::test_journal_study_two_workers_after_a_sigkill
 
 Prints one line per round (pass/fail, wall seconds) and a summary line
