@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from conftest import ROOT, free_port, tool_env
+from conftest import ROOT, free_port, run_tool, tool_env
 
 from mmext.workflow.sweep import cli as sweep_tool
 
@@ -101,7 +101,7 @@ def test_unreachable_storage_is_one_line(tmp_path, capsys):
 # ------------------------------------------------------------ end to end
 @pytest.mark.timeout(3000)
 def test_four_trial_sweep_prunes_divergence_and_best_config_trains(
-        tmp_path, capsys):
+        tmp_path, capsys, monkeypatch):
     root = tmp_path / 'sweeps'
     args = [
         str(CONFIG), '--space', str(WIDE_SPACE), '--study', 'e2e',
@@ -142,23 +142,58 @@ def test_four_trial_sweep_prunes_divergence_and_best_config_trains(
     assert sweep_tool.main(args) == 0
     assert len(study.get_trials()) == 4
 
+    # the summary from another directory, with the full schedule restored
     capsys.readouterr()
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     assert sweep_tool.main([str(CONFIG), '--study', 'e2e', '--work-root',
-                            str(root), '--summary']) == 0
+                            '../sweeps', '--summary', '--best-epochs',
+                            '6']) == 0
     out = capsys.readouterr().out
     best = study.best_trial
     assert f'#{best.number:<4d} {best.value:.6g}' in out
+    assert 'study \'e2e\': 4 trials complete 3, pruned 1; 0 retries; ' \
+        'pruned at steps [1]' in out
+    assert 'parameter importances (PED-ANOVA, Optuna 5.0\'s default, ' \
+        'from 3 completed trials)' in out
     for name in ('history', 'parallel_coordinate', 'importances'):
         assert (root / 'e2e' / f'{name}.png').stat().st_size > 1000
     best_cfg = root / 'e2e' / 'best_config.py'
     text = best_cfg.read_text()
     assert 'OptunaPruningHook' not in text
     assert f'Best trial {best.number} ' in text
+    assert '# train_cfg.max_epochs: 3 in the sweep, 6 here' in text
+
+    # tools/test.py on a trial dir keeps the trial's config file
+    wd = Path(best.user_attrs['work_dir'])
+    before = (wd / 'trial_config.py').read_text()
+    ckpt = sorted(wd.glob('best_*.pth'))[0]
+    res = run_tool(['test.py', wd / 'trial_config.py', ckpt, '--work-dir',
+                    wd])
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (wd / 'trial_config.py').read_text() == before
+    assert 'load_from' in (wd / 'test_trial_config.py').read_text()
+
+    # the report from the trial dirs has a sweep section
+    from mmext.workflow.report import build_report
+    from mmext.workflow.results import Experiment
+    exps = [Experiment(str(p)) for p in sorted((root / 'e2e').glob(
+        'trial_*'))]
+    rep = build_report(exps, str(tmp_path / 'report'), 'toy/mse', 'less')
+    md = Path(rep['markdown']).read_text()
+    assert '## Sweep' in md
+    assert '4 trials, complete 3, pruned 1; 0 retries' in md
+    assert 'pruned at steps [1]' in md
+    assert 'Parameter importances (PED-ANOVA, Optuna\'s default) from 3 ' \
+        'completed trials: too few trials' in md
+    assert f'Best trial {best.number}: toy/mse {best.value:.4g}' in md
 
     # the best config is complete: it trains on its own
     from mmengine.config import Config
     from mmengine.runner import Runner
     cfg = Config.fromfile(str(best_cfg))
+    assert cfg.train_cfg.max_epochs == 6
     assert cfg.optim_wrapper.optimizer.lr == best.params[LR]
     assert cfg.model.hidden == best.params['model.hidden']
     cfg.work_dir = str(tmp_path / 'best_run')
@@ -549,6 +584,8 @@ def test_grid_with_a_failing_point_runs_each_point_once(tmp_path):
      'pose3d/motionagformer/motionagformer-b_243frm_1xb16-60e_h36m.py'),
     ('pose3d_demo.py', 'pose3d/motionagformer/'
      'motionagformer-xs4l_27frm_1xb16-10e_h36m-demo.py'),
+    ('pose3d_mambagcn.py',
+     'pose3d/mambagcn/mambagcn-b_243frm_1xb16-60e_h36m.py'),
 ])
 def test_shipped_spaces_fit_the_pose_configs(space, config):
     from mmext.utils import load_config
@@ -556,7 +593,54 @@ def test_shipped_spaces_fit_the_pose_configs(space, config):
     cfg = load_config(str(ROOT / 'configs' / config), check_data=False)
     checked = check_space(load_space(str(ROOT / 'sweeps' / space)),
                           cfg, space)
-    if space != 'pose3d_demo.py':
+    if space in ('pose3d_lr-bs-wd_grid.py', 'pose3d_architecture.py'):
         sizes = [len(v) for v in grid_space(checked).values()]
         assert int(np.prod(sizes)) == {'pose3d_lr-bs-wd_grid.py': 36,
                                        'pose3d_architecture.py': 12}[space]
+
+
+def test_parallel_coordinate_labels_are_distinct():
+    import matplotlib
+    matplotlib.use('Agg')
+    from optuna.visualization.matplotlib import plot_parallel_coordinate
+
+    from mmext.workflow.sweep.summary import (parallel_labels,
+                                              short_names)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
+    for _ in range(4):
+        t = study.ask()
+        lr = t.suggest_float(LR, 1e-4, 1e-2, log=True)
+        wd = t.suggest_float('optim_wrapper.optimizer.weight_decay', 0, 1)
+        study.tell(t, lr + wd)
+    ax = plot_parallel_coordinate(study)
+    before = [t.get_text() for t in ax.get_xticklabels()]
+    assert before[1] == before[2]  # Optuna cuts both to 17 characters
+    parallel_labels(ax, sorted(study.best_params))
+    assert [t.get_text() for t in ax.get_xticklabels()][1:] == \
+        ['lr', 'weight_decay']
+    assert short_names(['a.b.lr', 'c.b.lr', 'x.y']) == {
+        'a.b.lr': 'a.b.lr', 'c.b.lr': 'c.b.lr', 'x.y': 'y'}
+
+
+def test_slurm_sweep_checks_space_and_config_before_submitting(tmp_path):
+    fake = tmp_path / 'bin'
+    fake.mkdir()
+    (fake / 'sbatch').write_text('#!/bin/sh\necho "$@" > ' +
+                                 str(tmp_path / 'submitted') + '\n')
+    (fake / 'sbatch').chmod(0o755)
+    bad = tmp_path / 'bad.py'
+    bad.write_text("space = {'model.hiden': dict(type='categorical', "
+                   "choices=[8])}\n")
+    env = dict(PATH=f'{fake}:{os.environ["PATH"]}')
+    storage = f'journal:///{tmp_path}/study.log'
+    res = run_tool(['slurm_sweep.sh', 'part', 'st', CONFIG, bad, storage,
+                    '--trials', '2'], **env)
+    assert res.returncode != 0
+    assert "names the config key 'model.hiden'" in res.stderr
+    assert not (tmp_path / 'submitted').exists()
+    res = run_tool(['slurm_sweep.sh', 'part', 'st', CONFIG, SPACE, storage,
+                    '--trials', '2'], **env)
+    assert res.returncode == 0, res.stderr
+    assert 'check passed' in res.stdout
+    sub = (tmp_path / 'submitted').read_text()
+    assert '--array=0-7' in sub and '--trials 2' in sub

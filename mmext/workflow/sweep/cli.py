@@ -146,7 +146,8 @@ def main(argv=None) -> int:
     from .storage import redact
     from .trial_config import objective_spec
     from .worker import (SweepWorker, derive_seed, make_pruner,
-                         make_sampler, register_worker, worker_identity)
+                         make_sampler, register_worker, unregister_worker,
+                         worker_identity)
     sweep_dir = osp.abspath(osp.join(args.work_root, args.study))
     storage_url = args.storage or \
         f'sqlite:///{osp.join(sweep_dir, "study.db")}'
@@ -226,6 +227,8 @@ def main(argv=None) -> int:
     except SweepError as err:
         print(f'error: {err}', file=sys.stderr, flush=True)
         return 1
+    finally:
+        unregister_worker(study, worker_id)
     done = [t for t in study.get_trials(deepcopy=False)
             if t.state.name in ('COMPLETE', 'PRUNED')]
     print(f'[sweep] this worker ran {ran} trial(s); the study holds '

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 __all__ = [
     'summarize', 'trial_rows', 'save_plots', 'write_best_config',
-    'resolve_work_dir', 'short_names', 'state_counts', 'importances'
+    'resolve_work_dir', 'short_names', 'parallel_labels', 'state_counts', 'importances'
 ]
 
 
@@ -24,6 +24,20 @@ def resolve_work_dir(work_dir, sweep_dir: str):
     if osp.isdir(work_dir):
         return osp.abspath(work_dir)
     return osp.join(osp.abspath(sweep_dir), osp.basename(work_dir))
+
+
+def parallel_labels(ax, params) -> None:
+    """Distinct axis labels on Optuna's parallel-coordinate plot: Optuna
+    cuts every label to 17 characters, which makes
+    ``optim_wrapper.optimizer.lr`` and ``...weight_decay`` the same. Its
+    axes are the objective, then the parameters sorted by name."""
+    params = sorted(params)
+    ticks = ax.get_xticklabels()
+    if len(ticks) == len(params) + 1:
+        labels = short_names(params)
+        ax.set_xticks(ax.get_xticks())
+        ax.set_xticklabels([ticks[0].get_text()] +
+                           [labels[p] for p in params], rotation=330)
 
 
 def short_names(keys) -> dict:
@@ -88,13 +102,7 @@ def save_plots(study, out_dir: str, exts=('png', 'pdf')) -> List[str]:
             continue
         fig = ax.figure if hasattr(ax, 'figure') else ax.flat[0].figure
         if name == 'parallel_coordinate':
-            # Optuna cuts every label to 17 characters, which makes
-            # 'optim_wrapper.optimizer.lr' and '...weight_decay' the same;
-            # its axes are the objective, then the sorted parameters
-            ticks = ax.get_xticklabels()
-            if len(ticks) == len(params) + 1:
-                ax.set_xticklabels([ticks[0].get_text()] +
-                                   [labels[p] for p in params])
+            parallel_labels(ax, params)
         elif name == 'importances':
             ax.set_yticklabels([labels.get(t.get_text().split(' (')[0]
                                            .strip(), t.get_text())

@@ -24,7 +24,7 @@ from .trial_config import build_trial_config
 
 __all__ = [
     'make_sampler', 'make_pruner', 'derive_seed', 'worker_identity',
-    'register_worker', 'SweepWorker', 'read_curve', 'trial_params',
+    'register_worker', 'unregister_worker', 'SweepWorker', 'read_curve', 'trial_params',
     'STORAGE_ERROR_FILE', 'LOCK_FILE', 'WorkDirBusy', 'lock_work_dir'
 ]
 
@@ -115,7 +115,7 @@ def register_worker(study, worker_id: str, grace: float) -> int:
     key = f'worker:{worker_id}'
     rec = retry_storage(lambda: study.user_attrs.get(key))
     now = time.time()
-    if rec and now - rec.get('beat', 0) < grace:
+    if rec and not rec.get('ended') and now - rec.get('beat', 0) < grace:
         same_host = rec.get('host') == socket.gethostname()
         if not (same_host and not _pid_alive(int(rec.get('pid', 0)))):
             raise SweepError(
@@ -128,6 +128,16 @@ def register_worker(study, worker_id: str, grace: float) -> int:
                   dict(starts=starts + 1, host=socket.gethostname(),
                        pid=os.getpid(), beat=now))
     return starts
+
+
+def unregister_worker(study, worker_id: str) -> None:
+    """Mark the worker's record as ended (its id is free again)."""
+    key = f'worker:{worker_id}'
+    try:
+        rec = dict(study.user_attrs.get(key) or {})
+        study.set_user_attr(key, dict(rec, ended=True, beat=time.time()))
+    except Exception:  # the record only guards against a live twin
+        pass
 
 
 def read_curve(work_dir: str, metric: str) -> Dict[int, float]:
@@ -607,9 +617,10 @@ class SweepWorker:
             self._beat_worker()
             self.recover_stale()
             trials = self._trials()
-            running = [t for t in trials if t.state in (
-                TrialState.RUNNING, TrialState.WAITING)]
-            if self.grid is not None:
+            running = [t for t in trials if t.state == TrialState.RUNNING]
+            # an enqueued trial (a retry, --enqueue) is taken first by ask()
+            waiting = any(t.state == TrialState.WAITING for t in trials)
+            if self.grid is not None and not waiting:
                 nxt = self._next_grid_point(trials)
                 if nxt is None:
                     if running:  # wait: they finish or come back stale
@@ -622,11 +633,11 @@ class SweepWorker:
                 if failed is not None:
                     attrs['retry_of'] = failed.number
                 self._call(self.study.enqueue_trial, point, user_attrs=attrs)
-            else:
+            elif self.grid is None:
                 finished = sum(t.state in taken[:2] for t in trials)
                 if finished >= self.n_trials:
                     return ran
-                if finished + len(running) >= self.n_trials:
+                if finished + len(running) >= self.n_trials and not waiting:
                     # the last trials run elsewhere: wait for them to
                     # finish, or to go stale and come back as retries
                     time.sleep(min(self.heartbeat, 5.0))
