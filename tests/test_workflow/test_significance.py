@@ -192,10 +192,10 @@ def test_per_frame_and_per_sequence_disagree_on_a_hand_built_case(
     assert frame['pvalue'] < 1e-20
     assert frame['ci'][1] < 0  # per frame: "significant"
     assert seq['n'] == 4 and seq['n_frames'] == 200
-    # Wilcoxon on the sequence means, by hand: W+ = 2 (rank of +0.5),
-    # two-sided exact p = 2 * P(W+ <= 2) = 2 * 3/16
-    assert seq['wilcoxon']['statistic'] == 2.0
-    assert seq['pvalue'] == pytest.approx(0.375)
+    # Wilcoxon on the sequence means, by hand: |+0.5| has rank 1, so
+    # W+ = 1; two-sided exact p = 2 * P(W+ <= 1) = 2 * 2/16 (W+ = 0 or 1)
+    assert seq['wilcoxon']['statistic'] == 1.0
+    assert seq['pvalue'] == pytest.approx(0.25)
     assert seq['pvalue'] == pytest.approx(
         stats.wilcoxon(means, method='exact').pvalue, rel=1e-12)
     assert seq['ci'][0] < 0 < seq['ci'][1]  # per sequence: not shown
