@@ -62,7 +62,7 @@ def main(argv=None):
         # the config lives in the work dir (a sweep's trial_config.py): the
         # Runner dumps this run's config as test_<name>.py, not over it
         from mmengine.config import Config
-        cfg = Config(cfg.to_dict(), filename=osp.join(
+        cfg = Config(cfg.to_dict(), cfg_text=cfg.text, filename=osp.join(
             osp.dirname(args.config), 'test_' + osp.basename(args.config)))
     # evaluators that write files (MA52SubmissionMetric) default to work_dir
     for ev in (cfg.test_evaluator if isinstance(cfg.test_evaluator,

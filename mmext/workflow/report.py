@@ -166,10 +166,12 @@ def sweep_section(doc, path: str) -> dict:
         t = Table(['parameter', 'importance'], [None, None], [0, 0])
         for k, v in imp.items():
             t.add([k, f'{v:.3f}'])
-        doc.p(f'Parameter importances ({s.get("importance_evaluator", '
-              f'MISSING)}, Optuna\'s default) from {_fmt(n)} completed '
-              'trials' + (': too few trials to rank parameters with '
-                          'confidence.' if n is not None and n < 10 else '.'))
+        evaluator = s.get('importance_evaluator', MISSING)
+        few = n is not None and n < 10
+        doc.p(f'Parameter importances ({evaluator}, Optuna\'s default) '
+              f'from {_fmt(n)} completed trials' +
+              (': too few trials to rank parameters with confidence.'
+               if few else '.'))
         doc.table(t)
     else:
         doc.p('Parameter importances: missing (fewer than 2 completed '
