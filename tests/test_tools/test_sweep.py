@@ -649,3 +649,97 @@ def test_slurm_sweep_checks_space_and_config_before_submitting(tmp_path):
     assert 'check passed' in res.stdout
     sub = (tmp_path / 'submitted').read_text()
     assert '--array=0-7' in sub and '--trials 2' in sub
+
+
+# ------------------------------------------------------- kills and locks
+@pytest.mark.timeout(900)
+def test_sigterm_to_a_worker_ends_its_training_and_requeues_the_trial(
+        tmp_path):
+    storage = f'sqlite:///{tmp_path}/study.db'
+    w = _worker(tmp_path, storage, 'term', 1, 'w', '--heartbeat', '1',
+                '--cfg-options', 'train_dataloader.dataset.delay=0.03')
+    trial0 = tmp_path / 'sweeps' / 'term' / 'trial_0'
+    last = trial0 / 'last_checkpoint'
+    _wait_for('trial 0 never saved epoch 1',
+              lambda: last.is_file() and
+              last.read_text().strip().endswith('epoch_1.pth'), 600,
+              w, tmp_path / 'w.log')
+    assert _trial_processes(str(trial0))
+    os.kill(w.pid, signal.SIGTERM)  # the worker only, not its group
+    assert w.wait(timeout=120) == 128 + signal.SIGTERM
+    # the worker waited for its supervisor, which waited for the training
+    assert not _trial_processes(str(trial0))
+    study = optuna.load_study(study_name='term', storage=storage)
+    trials = study.get_trials()
+    assert trials[0].state.name == 'FAIL'
+    assert trials[0].user_attrs['fail_reason'] == \
+        'worker stopped by SIGTERM'
+    assert trials[1].state.name == 'WAITING'  # resumes when run again
+    assert trials[1].user_attrs['retry_of'] == 0
+    assert trials[1].user_attrs['work_dir'] == str(trial0)
+    # the lock went with the training: a retry can take it at once
+    from mmext.workflow.sweep.worker import lock_work_dir
+    os.close(lock_work_dir(str(trial0), 1, wait=0))
+
+
+def test_work_dir_lock_names_its_holder(tmp_path):
+    from mmext.workflow.sweep.worker import WorkDirBusy, lock_work_dir
+    holder = subprocess.Popen(
+        [sys.executable, '-c',
+         'import sys, time\n'
+         'from mmext.workflow.sweep.worker import lock_work_dir\n'
+         f'lock_work_dir({str(tmp_path)!r}, 7)\n'
+         'print("locked", flush=True)\n'
+         'time.sleep(60)\n'],
+        cwd=ROOT, env=tool_env(), stdout=subprocess.PIPE, text=True)
+    _STARTED.append(holder)
+    assert holder.stdout.readline().strip() == 'locked'
+    t0 = time.time()
+    with pytest.raises(WorkDirBusy, match=r'is locked by a training that '
+                       rf'still runs \(trial 7, worker host \S+ pid '
+                       rf'{holder.pid}, since '):
+        lock_work_dir(str(tmp_path), 8, wait=0.5)
+    assert time.time() - t0 >= 0.5
+    holder.kill()
+    holder.wait()
+    os.close(lock_work_dir(str(tmp_path), 8, wait=5))  # free again
+
+
+def test_storage_calls_retry_with_backoff_and_leave_a_note(
+        tmp_path, monkeypatch):
+    from optuna.exceptions import StorageInternalError
+
+    from mmext.engine.hooks.optuna_pruning_hook import OptunaPruningHook
+    from mmext.workflow.sweep import retry_storage
+    calls = []
+
+    def flaky():
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise StorageInternalError('server closed the connection')
+        return 'ok'
+
+    logged = []
+    assert retry_storage(flaky, timeout=30, log=logged.append) == 'ok'
+    assert len(calls) == 3 and len(logged) == 2
+    assert calls[1] - calls[0] >= 0.5 and calls[2] - calls[1] >= 1.0
+    with pytest.raises(ValueError):  # not a storage error: no retry
+        retry_storage(lambda: int('x'), timeout=30)
+
+    # the pruning hook: a storage that stays away leaves the worker a note
+    monkeypatch.setenv('MMEXT_SWEEP_STORAGE_RETRY_S', '1')
+
+    class Runner:
+        work_dir = str(tmp_path)
+
+        class logger:
+            warning = staticmethod(logged.append)
+
+    def down():
+        raise StorageInternalError('could not connect to server')
+
+    with pytest.raises(StorageInternalError):
+        OptunaPruningHook('toy/mse')._storage(Runner, 'reporting', down)
+    note = (tmp_path / 'sweep_storage_error.txt').read_text()
+    assert note == ('reporting: StorageInternalError: could not connect '
+                    'to server\n')
