@@ -6,7 +6,7 @@
 # e.g.
 #   TASKS=12 bash tools/slurm_sweep.sh gpu lr-bs-wd \
 #       configs/pose3d/mambagcn/mambagcn-b_243frm_1xb16-60e_h36m.py \
-#       configs/sweeps/pose3d_lr-bs-wd_grid.py \
+#       sweeps/pose3d_lr-bs-wd_grid.py \
 #       postgresql://optuna@dbhost:5432/optuna --sampler grid
 # STORAGE_URL must be reachable from every node: PostgreSQL for many
 # machines, or journal:///shared/fs/study.log on a shared filesystem (SQLite
@@ -14,7 +14,9 @@
 # trial at a time with GPUS_PER_TASK processes (tools/dist_train.sh) until
 # the study holds --trials finished trials (the grid size with --sampler
 # grid); a task that dies is noticed by its missing heartbeat and its trial
-# is retried by another task. Logs: work_dirs/sweeps/<study>/slurm-<job>_<task>.out
+# is retried by another task. Each task's worker id is its array task
+# (slurm-<job>_<task>), so tasks that share --seed still sample different
+# points. Logs: work_dirs/sweeps/<study>/slurm-<job>_<task>.out
 set -euo pipefail
 PARTITION=${1:?partition}
 STUDY=${2:?study name}
@@ -32,17 +34,13 @@ LOGS="$ROOT/work_dirs/sweeps/$STUDY"
 mkdir -p "$LOGS"
 cd "$ROOT"
 
-# Create the study once, before the array starts, so that a bad space,
-# config or storage fails here with one message instead of in every task.
-"$PYTHON" - "$STORAGE" <<'PY'
-import sys
-sys.path.insert(0, '.')
-from mmext.workflow.sweep import SweepError, open_storage
-try:
-    open_storage(sys.argv[1])
-except SweepError as err:
-    sys.exit(f'error: {err}')
-PY
+# Check the config, the space and the storage and create the study once,
+# before the array starts (tools/sweep.py --check: every space key is looked
+# up in the merged config, every distribution checked, the storage opened
+# and a study of that name with another space refused), so that a mistake
+# fails here with one message instead of in every task.
+PYTHONPATH="$ROOT:${PYTHONPATH:-}" "$PYTHON" tools/sweep.py "$CONFIG" \
+    --space "$SPACE" --study "$STUDY" --storage "$STORAGE" --check "$@"
 
 ARGS=$(printf '%q ' "$@")
 # shellcheck disable=SC2086

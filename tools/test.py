@@ -58,6 +58,12 @@ def main(argv=None):
         sys.exit(f'error: {err}')
 
     setup_run(cfg, args.config, args.work_dir, args.launcher)
+    if osp.abspath(osp.dirname(args.config)) == osp.abspath(cfg.work_dir):
+        # the config lives in the work dir (a sweep's trial_config.py): the
+        # Runner dumps this run's config as test_<name>.py, not over it
+        from mmengine.config import Config
+        cfg = Config(cfg.to_dict(), cfg_text=cfg.text, filename=osp.join(
+            osp.dirname(args.config), 'test_' + osp.basename(args.config)))
     # evaluators that write files (MA52SubmissionMetric) default to work_dir
     for ev in (cfg.test_evaluator if isinstance(cfg.test_evaluator,
                                                 (list, tuple)) else

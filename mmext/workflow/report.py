@@ -20,7 +20,8 @@ from .results import (Experiment, _header_value, config_diff,
 from .significance import compare, describe
 from .tables import MISSING, Table, families, group_table, results_table
 
-__all__ = ['build_report', 'setup_rows']
+__all__ = ['build_report', 'setup_rows', 'sweep_section',
+           'find_sweep_summary']
 
 
 def _fmt(value, digits: int = 3) -> str:
@@ -96,6 +97,86 @@ def setup_rows(e: Experiment) -> List[tuple]:
 def _per_sample(e: Experiment) -> Optional[str]:
     hits = sorted(glob(osp.join(e.first, 'per_sample*.json')))
     return hits[0] if hits else None
+
+
+def _per_sample_pairs(a: Experiment, b: Experiment):
+    """Per-sample files of two experiments, paired: by seed folder name
+    when both have several seeds with files (each seed a unit of the test),
+    else their first work dirs' files; None if a side has none."""
+    def by_seed(e):
+        out = {}
+        for wd in e.work_dirs:
+            hits = sorted(glob(osp.join(wd, 'per_sample*.json')))
+            if hits:
+                out[osp.basename(wd)] = hits[0]
+        return out
+
+    sa, sb = by_seed(a), by_seed(b)
+    common = sorted(set(sa) & set(sb))
+    if a.seed_dirs and b.seed_dirs and len(common) >= 2:
+        return [sa[k] for k in common], [sb[k] for k in common]
+    fa, fb = _per_sample(a), _per_sample(b)
+    return (fa, fb) if fa and fb else None
+
+
+def find_sweep_summary(exps: List[Experiment]) -> Optional[str]:
+    """The ``summary.json`` of the sweep (``tools/sweep.py --summary``)
+    whose trial dirs these experiments are, if they all share one."""
+    parents = {osp.dirname(osp.abspath(e.path)) for e in exps}
+    if len(parents) != 1:
+        return None
+    path = osp.join(parents.pop(), 'summary.json')
+    return path if osp.isfile(path) else None
+
+
+def sweep_section(doc, path: str) -> dict:
+    """The report's sweep section from a sweep's ``summary.json``: trials
+    by state, retries, pruned steps, the best trial's parameters and the
+    parameter importances with the number of trials they rest on."""
+    import json
+    with open(path) as f:
+        s = json.load(f)
+    trials = s.get('trials', [])
+    counts = s.get('counts') or {}
+    states = counts.get('states') or {}
+    doc.h(2, 'Sweep')
+    doc.p(f'Study {s.get("study")!r} ({s.get("direction")} '
+          f'{s.get("metric")}), read from {path}: {len(trials)} trials, ' +
+          (', '.join(f'{k.lower()} {v}' for k, v in sorted(states.items()))
+           or MISSING) + f'; {_fmt(counts.get("retries"))} retries of '
+          'trials whose worker died or whose storage went away; pruned at '
+          f'steps {counts.get("pruned_steps") or "none"}.')
+    done = [t for t in trials if t.get('state') == 'COMPLETE']
+    if done:
+        best = (min if s.get('direction') == 'minimize' else max)(
+            done, key=lambda t: t['value'])
+        doc.p(f'Best trial {best["number"]}: {s.get("metric")} '
+              f'{_fmt(best["value"], 4)} at step {_fmt(best["best_step"])}.')
+        t = Table(['parameter', 'value'], [None, None], [0, 0])
+        for k, v in best['params'].items():
+            t.add([k, repr(v)])
+        doc.table(t)
+    failed = [t for t in trials if t.get('state') == 'FAIL' and
+              not t.get('skipped')]
+    for t in failed:
+        doc.p(f'Trial {t["number"]} failed: {t.get("fail_reason")}.')
+    imp = s.get('importances')
+    if imp:
+        n = s.get('importance_trials')
+        t = Table(['parameter', 'importance'], [None, None], [0, 0])
+        for k, v in imp.items():
+            t.add([k, f'{v:.3f}'])
+        evaluator = s.get('importance_evaluator', MISSING)
+        few = n is not None and n < 10
+        doc.p(f'Parameter importances ({evaluator}, Optuna\'s default) '
+              f'from {_fmt(n)} completed trials' +
+              (': too few trials to rank parameters with confidence.'
+               if few else '.'))
+        doc.table(t)
+    else:
+        doc.p('Parameter importances: missing (fewer than 2 completed '
+              'trials, or not computed).')
+    return s
 
 
 class _Doc:
@@ -245,10 +326,10 @@ def build_report(exps: List[Experiment], out_dir: str, metric: str = 'MPJPE',
             d_abs, d_pct = row[-2], row[-1]
             doc.p(f'{table.header[j]}: difference to {base} '
                   f'{_fmt_delta(d_abs, d_pct)}.')
-            fa, fb = _per_sample(b), _per_sample(e)
-            if fa and fb:
+            pair = _per_sample_pairs(b, e)
+            if pair:
                 try:
-                    res = compare(fa, fb, metric)
+                    res = compare(pair[0], pair[1], metric)
                     significance[e.name] = res
                     doc.p(f'Paired test on the same test samples '
                           f'({e.name} - {base}): {describe(res)}.')
@@ -267,6 +348,10 @@ def build_report(exps: List[Experiment], out_dir: str, metric: str = 'MPJPE',
                 doc.table(t)
             else:
                 doc.p('Config diff: none found (or a config is missing).')
+
+    sweep = find_sweep_summary(exps)
+    if sweep:
+        sweep_section(doc, sweep)
 
     doc.h(2, 'Figures')
     made = []
@@ -305,7 +390,7 @@ def build_report(exps: List[Experiment], out_dir: str, metric: str = 'MPJPE',
     with open(page, 'w') as f:
         f.write(doc.html(title))
     return dict(markdown=md, html=page, table=table,
-                significance=significance, families=fam)
+                significance=significance, families=fam, sweep=sweep)
 
 
 def _fmt_delta(d_abs, d_pct) -> str:

@@ -144,7 +144,8 @@ def config_name(work_dir: str) -> Optional[str]:
     """The config's file name, as the Runner dumped it into the work dir
     (``<work_dir>/<config name>.py``)."""
     names = sorted(osp.basename(p) for p in glob(osp.join(work_dir, '*.py')))
-    named = [n for n in names if n != 'trial_config.py']  # sweep trials
+    named = [n for n in names  # sweep trials and their test runs
+             if n not in ('trial_config.py', 'test_trial_config.py')]
     return (named or names or [None])[0]
 
 

@@ -1,6 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Paired bootstrap CI and Wilcoxon signed-rank test against scipy and a
-naive loop; per-sample files written by the real Pose3DMetric."""
+naive loop, per frame and per sequence (cluster bootstrap, Wilcoxon on
+sequence means); per-sample files written by the real Pose3DMetric."""
 import json
 
 import numpy as np
@@ -8,7 +9,8 @@ import pytest
 from conftest import ROOT
 from scipy import stats
 
-from mmext.workflow.significance import (compare, paired_bootstrap_ci,
+from mmext.workflow.significance import (cluster_bootstrap_ci, compare,
+                                         describe, paired_bootstrap_ci,
                                          wilcoxon_signed_rank)
 
 # hand-made paired differences: no ties, no zeros
@@ -85,15 +87,18 @@ def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
         str(i): pytest.approx(v / 2) for i, v in enumerate(base)}
     assert data['groups'] == {'0': 'Walk', '1': 'Walk', '2': 'Walk',
                               '3': 'Sit', '4': 'Sit', '5': 'Sit'}
+    assert data['sequences'] == {'0': 'v0', '1': 'v0', '2': 'v0',
+                                 '3': 'v1', '4': 'v1', '5': 'v1'}
     # the per-action mean of the file is what the metric reported
     walk = np.mean(base[:3]) / 2
     sit = np.mean(base[3:]) / 2
     assert res_a['MPJPE'] == pytest.approx((walk + sit) / 2)
 
     out = compare(str(tmp_path / 'a.json'), str(tmp_path / 'b.json'),
-                  'MPJPE', n_boot=4000, seed=1)
+                  'MPJPE', n_boot=4000, seed=1, unit='frame')
     diff = (np.array(new) - np.array(base)) / 2
-    assert out['n'] == 6
+    assert out['n'] == 6 and out['unit'] == 'frame'
+    assert out['n_sequences'] == 2
     assert out['mean_diff'] == pytest.approx(diff.mean())
     assert out['ci'] == pytest.approx(paired_bootstrap_ci(diff, 4000,
                                                           seed=1))
@@ -108,11 +113,23 @@ def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
     capsys.readouterr()
     assert tool.main([str(tmp_path / 'a.json'),
                       str(tmp_path / 'b.json'), '--n-boot', '4000',
-                      '--seed', '1']) == 0
+                      '--seed', '1', '--unit', 'frame']) == 0
     lo, hi = out['ci']
     assert capsys.readouterr().out.splitlines()[1] == (
         f'B - A: {out["mean_diff"]:+.2f} mm [95% CI {lo:+.2f}, {hi:+.2f}], '
-        f'Wilcoxon p = {out["pvalue"]:.3g} (n = 6)')
+        f'Wilcoxon p = {out["pvalue"]:.3g} (per frame, frames treated as '
+        'independent: n = 6 frames in 2 sequences)')
+    # the default unit is the sequence: two videos, two units
+    seq = compare(str(tmp_path / 'a.json'), str(tmp_path / 'b.json'),
+                  'MPJPE', n_boot=4000, seed=1)
+    assert seq['unit'] == 'sequence' and seq['n'] == 2
+    assert seq['pvalue'] == pytest.approx(stats.wilcoxon(
+        [diff[:3].mean(), diff[3:].mean()], method='exact').pvalue)
+    assert tool.main([str(tmp_path / 'a.json'),
+                      str(tmp_path / 'b.json'), '--n-boot', '4000',
+                      '--seed', '1']) == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith(
+        '(per sequence: n = 2 sequences, 6 frames)')
     assert tool.main([str(tmp_path / 'a.json'),
                       str(tmp_path / 'missing.json')]) == 2
     assert capsys.readouterr().err.strip() == \
@@ -139,3 +156,92 @@ def test_action_metric_per_sample_file_gives_per_class_table(tmp_path):
     rows = {g: r['fused_top1_fine'] for g, r in table['rows'].items()}
     assert rows == pytest.approx({'0': 0.5, '1': 2 / 3, '2': 1.0,
                                   'Average': (0.5 + 2 / 3 + 1) / 3})
+
+
+def _file(path, diffs_per_seq, base=50.0):
+    """A per-sample file: sequence k holds ``len(diffs_per_seq[k])``
+    frames; A's error is ``base``, B's is ``base + diff``."""
+    metrics_a, metrics_b, seqs = {}, {}, {}
+    i = 0
+    for k, diffs in enumerate(diffs_per_seq):
+        for d in diffs:
+            metrics_a[str(i)] = base
+            metrics_b[str(i)] = base + float(d)
+            seqs[str(i)] = f'S9_seq{k}'
+            i += 1
+    for name, m in (('a', metrics_a), ('b', metrics_b)):
+        (path / f'{name}.json').write_text(json.dumps(dict(
+            metric='Pose3DMetric', unit='mm', lower_is_better=True,
+            metrics=dict(MPJPE=m), groups={}, sequences=seqs)))
+    return str(path / 'a.json'), str(path / 'b.json')
+
+
+def test_per_frame_and_per_sequence_disagree_on_a_hand_built_case(
+        tmp_path):
+    # 4 videos of 50 frames: B is 1 mm better on three, 0.5 mm worse on
+    # the fourth. 200 correlated frames look overwhelming; 4 videos are
+    # not evidence: the exact Wilcoxon p of 4 units is at least 2/16
+    rng = np.random.default_rng(0)
+    per_seq = [-1.0 + 0.01 * rng.standard_normal(50) for _ in range(3)]
+    per_seq.append(0.5 + 0.01 * rng.standard_normal(50))
+    a, b = _file(tmp_path, per_seq)
+    frame = compare(a, b, unit='frame', n_boot=4000)
+    seq = compare(a, b, n_boot=4000)
+    diff = np.concatenate(per_seq)
+    means = [d.mean() for d in per_seq]
+    assert frame['pvalue'] < 1e-20
+    assert frame['ci'][1] < 0  # per frame: "significant"
+    assert seq['n'] == 4 and seq['n_frames'] == 200
+    # Wilcoxon on the sequence means, by hand: |+0.5| has rank 1, so
+    # W+ = 1; two-sided exact p = 2 * P(W+ <= 1) = 2 * 2/16 (W+ = 0 or 1)
+    assert seq['wilcoxon']['statistic'] == 1.0
+    assert seq['pvalue'] == pytest.approx(0.25)
+    assert seq['pvalue'] == pytest.approx(
+        stats.wilcoxon(means, method='exact').pvalue, rel=1e-12)
+    assert seq['ci'][0] < 0 < seq['ci'][1]  # per sequence: not shown
+    assert seq['mean_diff'] == pytest.approx(diff.mean())
+    text = describe(seq)
+    assert text.endswith('(per sequence: n = 4 sequences, 200 frames)')
+
+
+def test_cluster_bootstrap_equals_a_naive_loop():
+    rng = np.random.default_rng(1)
+    sizes = [5, 9, 3, 12, 7]
+    diff = np.concatenate([rng.normal(m, 1, n) for m, n in
+                           zip([0.5, -0.2, 1.0, 0.1, 0.3], sizes)])
+    labels = np.repeat([f's{k}' for k in range(5)], sizes)
+    lo, hi = cluster_bootstrap_ci(diff, labels, n_boot=3000, seed=4)
+    rng = np.random.default_rng(4)
+    groups = [diff[labels == f's{k}'] for k in range(5)]
+    means = []
+    for _ in range(3000):
+        pick = rng.integers(0, 5, size=5)
+        means.append(np.concatenate([groups[k] for k in pick]).mean())
+    assert (lo, hi) == pytest.approx(
+        tuple(np.quantile(means, [0.025, 0.975])), rel=1e-12)
+
+
+def test_seeds_count_as_units(tmp_path):
+    rng = np.random.default_rng(2)
+    files = []
+    for k in range(3):  # three seeds of A and B, paired by seed
+        d = tmp_path / f'seed_{k}'
+        d.mkdir()
+        files.append(_file(d, [rng.normal(-1, 0.2, 10) for _ in range(4)]))
+    res = compare([a for a, _ in files], [b for _, b in files], n_boot=2000)
+    assert res['n'] == 12 and res['n_seeds'] == 3
+    assert res['n_sequences'] == 4
+    units = []
+    for a, b in files:
+        da = json.loads(open(a).read())['metrics']['MPJPE']
+        db = json.loads(open(b).read())['metrics']['MPJPE']
+        seqs = json.loads(open(a).read())['sequences']
+        for s in sorted(set(seqs.values())):
+            units.append(np.mean([db[i] - da[i] for i in da
+                                  if seqs[i] == s]))
+    assert res['pvalue'] == pytest.approx(
+        stats.wilcoxon(units, method='exact').pvalue, rel=1e-12)
+    assert describe(res).endswith('(per sequence: n = 4 sequences x 3 '
+                                  'seeds = 12 units, 40 frames x 3 seeds)')
+    with pytest.raises(ValueError, match='give one per seed for both'):
+        compare([files[0][0]], [files[0][1], files[1][1]])

@@ -4,7 +4,7 @@
 #      Human3.6M-format demo data (as the main demo does);
 #   2. run a small Optuna sweep on the pose demo config: TRIALS trials
 #      (default 4) of EPOCHS epochs (default 2) over the learning rate and the
-#      stream variant (configs/sweeps/pose3d_demo.py), every trial a real
+#      stream variant (sweeps/pose3d_demo.py), every trial a real
 #      training run through tools/dist_train.sh, pruned by the median rule;
 #   3. print the sweep summary (best trials, importances, Optuna plots,
 #      best config) and the sweep overhead per trial;
@@ -45,7 +45,7 @@ if [ ! -f "$DATA/motion3d/h36m_sh_conf_cam_source_final.pkl" ]; then
 fi
 
 say "sweep: $TRIALS trials x $EPOCHS epochs, $GPUS process(es) each -> $SWEEP"
-"$PYTHON" tools/sweep.py "$CONFIG" --space configs/sweeps/pose3d_demo.py \
+"$PYTHON" tools/sweep.py "$CONFIG" --space sweeps/pose3d_demo.py \
     --study "$STUDY" --trials "$TRIALS" --gpus "$GPUS" --seed 0 \
     --sampler tpe --pruner median --n-startup-trials 2 \
     --cfg-options "train_cfg.max_epochs=$EPOCHS"

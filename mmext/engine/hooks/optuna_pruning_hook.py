@@ -5,6 +5,11 @@
 (``tools/dist_train.sh``) whose config holds this hook and whose environment
 names the study storage, the study and the trial id. Outside a sweep (no such
 environment) the hook does nothing, so a trial's config also trains alone.
+
+Every storage call is retried with backoff (a database restart of a few
+seconds does not end the training); if the storage stays unreachable, the
+hook writes ``sweep_storage_error.txt`` into the work dir before it raises,
+and the worker retries the trial like one whose worker died.
 """
 import math
 import os
@@ -88,10 +93,27 @@ class OptunaPruningHook(Hook):
                                              int(os.environ[ENV_TRIAL_ID]))
         return self._trial
 
+    def _storage(self, runner, what: str, fn, *args, **kwargs):
+        """``fn(*args)`` with the sweep's storage retries; a storage that
+        stays away leaves a note for the worker, then raises."""
+        from mmext.workflow.sweep.storage import (is_storage_error,
+                                                  retry_storage)
+        from mmext.workflow.sweep.worker import STORAGE_ERROR_FILE
+        try:
+            return retry_storage(fn, *args, what=what,
+                                 log=runner.logger.warning, **kwargs)
+        except Exception as err:
+            if is_storage_error(err):
+                line = (str(err).splitlines() or [''])[0]
+                with open(os.path.join(runner.work_dir,
+                                       STORAGE_ERROR_FILE), 'w') as f:
+                    f.write(f'{what}: {type(err).__name__}: {line}\n')
+            raise
+
     def before_train(self, runner) -> None:
         self._t0 = time.time()
         if self.active() and get_rank() == 0:
-            self._connect()
+            self._storage(runner, 'connecting to the study', self._connect)
 
     def after_val_epoch(self, runner, metrics=None) -> None:
         if not self.active() or not metrics:
@@ -105,16 +127,22 @@ class OptunaPruningHook(Hook):
                 raise KeyError(
                     f'OptunaPruningHook: metric {self.metric!r} is not among '
                     f'the validation results {sorted(metrics)}')
-            trial = self._connect()
+            trial = self._storage(runner, 'connecting to the study',
+                                  self._connect)
             if not math.isfinite(value):
                 prune = True
             else:
-                trial.report(value, step=step)
-                prune = trial.should_prune()
+                self._storage(runner, 'reporting', trial.report, value,
+                              step=step)
+                prune = self._storage(runner, 'asking the pruner',
+                                      trial.should_prune)
             if prune:
-                trial.set_user_attr('pruned_at_step', int(step))
-                trial.set_user_attr('pruned_value', value if math.isfinite(
-                    value) else str(value))
+                self._storage(runner, 'recording the pruning',
+                              trial.set_user_attr, 'pruned_at_step',
+                              int(step))
+                self._storage(runner, 'recording the pruning',
+                              trial.set_user_attr, 'pruned_value',
+                              value if math.isfinite(value) else str(value))
             decision = [prune]
         if is_distributed():
             broadcast_object_list(decision, src=0)
@@ -126,5 +154,8 @@ class OptunaPruningHook(Hook):
 
     def after_train(self, runner) -> None:
         if self.active() and get_rank() == 0 and self._t0 is not None:
-            self._connect().set_user_attr('train_seconds',
-                                          time.time() - self._t0)
+            trial = self._storage(runner, 'connecting to the study',
+                                  self._connect)
+            self._storage(runner, 'recording the train time',
+                          trial.set_user_attr, 'train_seconds',
+                          time.time() - self._t0)

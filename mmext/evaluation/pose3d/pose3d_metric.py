@@ -151,6 +151,7 @@ class Pose3DMetric(BaseMetric):
             self.results.append(
                 dict(
                     action=action,
+                    video=video,
                     frame_ids=None if frame_ids is None else to_numpy(
                         frame_ids).astype(np.int64).reshape(-1),
                     mpjpe=F.mpjpe(pred, gt, mask),
@@ -175,13 +176,15 @@ class Pose3DMetric(BaseMetric):
         return out
 
     @staticmethod
-    def frame_error_table(results: List[dict]) -> Tuple[dict, dict]:
+    def frame_error_table(results: List[dict],
+                          with_video: bool = False) -> Tuple[dict, ...]:
         """Per-frame errors keyed by frame: ``({metric: {key: error}},
-        {key: action})``; a key is ``('id', frame id)``, or ``('anon', n)``
-        for samples without ``frame_ids``."""
+        {key: action})``, and ``{key: video}`` with ``with_video``; a key is
+        ``('id', frame id)``, or ``('anon', n)`` for samples without
+        ``frame_ids``."""
         sums = {m: defaultdict(lambda: [0., 0]) for m in
                 ('mpjpe', 'p_mpjpe', 'n_mpjpe', 'mpjve')}
-        action_of = {}
+        action_of, video_of = {}, {}
         anon = 0
         for res in results:
             T = len(res['mpjpe'])
@@ -205,9 +208,11 @@ class Pose3DMetric(BaseMetric):
                     acc[0] += float(v)
                     acc[1] += 1
                     action_of[k] = res['action']
+                    video_of[k] = res.get('video')
         table = {m: {k: s / c for k, (s, c) in t.items()}
                  for m, t in sums.items()}
-        return table, action_of
+        return (table, action_of, video_of) if with_video else (table,
+                                                                action_of)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Average per action then over actions; log a per-action table."""
@@ -246,10 +251,13 @@ class Pose3DMetric(BaseMetric):
 
     def dump_per_sample(self, results: list, names: dict) -> None:
         """Write ``{'metrics': {name: {frame id: error}}, 'groups':
-        {frame id: action}}`` to ``per_sample_file``."""
+        {frame id: action}, 'sequences': {frame id: video}}`` to
+        ``per_sample_file`` (the video clusters the paired tests of
+        :mod:`mmext.workflow.significance`)."""
         import json
         import os
-        table, action_of = self.frame_error_table(results)
+        table, action_of, video_of = self.frame_error_table(
+            results, with_video=True)
 
         def sid(key):
             return str(key[1]) if key[0] == 'id' else f'anon_{key[1]}'
@@ -258,7 +266,9 @@ class Pose3DMetric(BaseMetric):
             metric=type(self).__name__, unit='mm', lower_is_better=True,
             metrics={names[m]: {sid(k): v for k, v in t.items()}
                      for m, t in table.items()},
-            groups={sid(k): a for k, a in action_of.items()})
+            groups={sid(k): a for k, a in action_of.items()},
+            sequences={sid(k): v for k, v in video_of.items()
+                       if v is not None})
         folder = os.path.dirname(os.path.abspath(self.per_sample_file))
         os.makedirs(folder, exist_ok=True)
         with open(self.per_sample_file, 'w') as f:

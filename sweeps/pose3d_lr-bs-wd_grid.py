@@ -3,7 +3,7 @@
 # lr {5e-5, 1e-4, 2e-4, 5e-4} x batch {32, 64, 96} x weight decay
 # {1e-5, 1e-4, 1e-3} = 36 trials. Run it as a grid:
 #   python tools/sweep.py CONFIG \
-#       --space configs/sweeps/pose3d_lr-bs-wd_grid.py \
+#       --space sweeps/pose3d_lr-bs-wd_grid.py \
 #       --sampler grid --study lr-bs-wd [--storage URL] [--gpus K]
 # `train_dataloader.batch_size` is per process, as everywhere in mmengine:
 # with --gpus K the total batch is K x the value.
