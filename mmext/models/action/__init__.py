@@ -7,6 +7,7 @@ Import through configs (``custom_imports=dict(imports=
 """
 import mmext  # noqa: F401  (upstream patches before mmaction.models)
 
+from .base_head import BaseRGBPoseHead
 from .hierarchical_head import (HierarchicalRGBPoseHead,
                                 coarse_log_probs, ema_update_prototypes,
                                 group_matrix, prototype_calibration_loss,
@@ -17,8 +18,8 @@ from .two_stream import SingleStreamBackbone, TwoStreamBackbone
 from .x3d_tsm import BlockX3DTSM, TemporalShift3D, X3DTSM, temporal_shift_3d
 
 __all__ = [
-    'HierarchicalRGBPoseHead', 'group_matrix', 'coarse_log_probs',
-    'tree_consistency_loss', 'prototype_calibration_loss',
+    'BaseRGBPoseHead', 'HierarchicalRGBPoseHead', 'group_matrix',
+    'coarse_log_probs', 'tree_consistency_loss', 'prototype_calibration_loss',
     'ema_update_prototypes', 'TwoStreamBackbone', 'SingleStreamBackbone',
     'TemporalShift3D', 'temporal_shift_3d', 'BlockX3DTSM', 'X3DTSM',
     'PCANHead', 'hrn_tree_loss', 'prototype_contrast_loss',
