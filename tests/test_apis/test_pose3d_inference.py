@@ -177,8 +177,9 @@ def test_cli_writes_npy_and_png(model, ckpt, tmp_path):
     kpts = _kpts(40, seed=4)
     np.save(tmp_path / 'k.npy', kpts)
     proc = run_tool([
-        'inference/pose3d_lift.py', CONFIG, ckpt, '--input', tmp_path / 'k.npy',
-        '--image-size', W, H, '--stride', 20, '--out', tmp_path / 'out.npy',
+        'inference/pose3d_lift.py', CONFIG, ckpt, '--input',
+        tmp_path / 'k.npy', '--image-size', W, H, '--stride', 20, '--out',
+        tmp_path / 'out.npy',
         '--render', tmp_path / 'out.png', '--render-stride', 5
     ], timeout=300)
     assert proc.returncode == 0, proc.stderr

@@ -12,8 +12,8 @@ import torch
 
 import mmext  # noqa: F401
 from mmext.structures.action_hierarchy import (COARSE_NAMES, FINE_NAMES,
-                                             HIERARCHIES, META_DIR,
-                                             load_hierarchy)
+                                               HIERARCHIES, META_DIR,
+                                               load_hierarchy)
 from mmext.datasets.action.synthetic import generate_demo
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -61,7 +61,8 @@ def files(tmp_path_factory):
 
 def _args(files, config=CONFIG, *extra):
     return [
-        'inference/action_video.py', files['video'], config, files['ckpt'], '--det-config', DET_CFG,
+        'inference/action_video.py', files['video'], config, files['ckpt'],
+        '--det-config', DET_CFG,
         '--det-checkpoint', files['det'], '--pose2d-config', POSE_CFG,
         '--pose2d-checkpoint', files['pose'], '--out-dir',
         str(files['tmp'] / 'out'), '--quiet', '--det-cfg-options',

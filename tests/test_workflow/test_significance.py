@@ -73,8 +73,8 @@ def _per_sample_file(path, offsets):
     return metric.compute_metrics(metric.results)
 
 
-def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
-                                                           capsys):
+def test_per_sample_files_from_pose_metric_and_compare_tool(
+        tmp_path, capsys):
     base = [10., 20., 30., 40., 50., 60.]
     new = [8., 19., 25., 43., 44., 52.]  # no tied |differences|
     res_a = _per_sample_file(tmp_path / 'a.json', base)

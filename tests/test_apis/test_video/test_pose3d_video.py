@@ -1,6 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/inference/pose3d_video.py and mmext.apis.video end to end on a generated
-video with tiny random-weight models (see video_fixtures.py)."""
+"""tools/inference/pose3d_video.py and mmext.apis.video end to end on a
+generated video with tiny random-weight models (see video_fixtures.py)."""
 import json
 import sys
 
