@@ -11,10 +11,10 @@ import pytest
 import torch
 
 import mmext  # noqa: F401
+from mmext.datasets.action.synthetic import generate_demo
 from mmext.structures.action_hierarchy import (COARSE_NAMES, FINE_NAMES,
                                                HIERARCHIES, META_DIR,
                                                load_hierarchy)
-from mmext.datasets.action.synthetic import generate_demo
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(ROOT, 'configs', '_base_', 'datasets')

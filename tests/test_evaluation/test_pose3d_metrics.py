@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmext.evaluation.pose3d import (PCK3DMetric, Pose3DMetric, mpjpe,
-                                     n_mpjpe, p_mpjpe, velocity_error)
+from mmext.evaluation.pose3d import (PCK3DMetric, Pose3DMetric, mpjpe, n_mpjpe,
+                                     p_mpjpe, velocity_error)
 
 
 def sample(pred, gt, action='Walk', video=None, frame_ids=None, **meta):

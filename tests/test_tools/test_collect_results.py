@@ -1,9 +1,8 @@
 # Copyright (c) mmext contributors. All rights reserved.
+import importlib.util
 import json
 
 from conftest import ROOT  # noqa: F401
-
-import importlib.util
 
 spec = importlib.util.spec_from_file_location(
     'collect_results', ROOT / 'tools/analysis_tools/collect_results.py')

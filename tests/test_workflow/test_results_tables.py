@@ -60,8 +60,8 @@ def runs(tmp_path_factory):
     runner.train()
     test = runner.test()
     # parameters by mmengine's complexity counter, as get_flops.py writes
-    from mmengine.analysis import get_model_complexity_info
     import torch
+    from mmengine.analysis import get_model_complexity_info
     for wd, model in ((tmp / 'hidden32', runner.model),):
         info = get_model_complexity_info(model.net, inputs=(torch.zeros(
             1, 8), ), show_table=False, show_arch=False)

@@ -18,8 +18,9 @@ import argparse
 import pickle
 import sys
 
-import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import DictAction
+
+import mmext  # noqa: F401  (applies the upstream patches first)
 
 
 def parse_args(argv=None):

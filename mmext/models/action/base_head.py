@@ -20,9 +20,9 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-from mmengine.model.weight_init import normal_init
 from mmaction.models.heads.base import BaseHead
 from mmaction.utils import SampleList
+from mmengine.model.weight_init import normal_init
 
 from mmext.structures.action_hierarchy import load_hierarchy
 
