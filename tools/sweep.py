@@ -20,13 +20,11 @@ import os.path as osp
 import sys
 import warnings
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-
-from mmext.utils import ConfigError, load_config  # noqa: E402
-from mmext.workflow.sweep import (SweepError, SweepWorker,  # noqa: E402
-                                  check_space, grid_space, load_space,
-                                  make_pruner, make_sampler, objective_spec,
-                                  open_storage, parse_enqueue, redact)
+from mmext.utils import ConfigError, load_config
+from mmext.workflow.sweep import (SweepError, SweepWorker, check_space,
+                                  grid_space, load_space, make_pruner,
+                                  make_sampler, objective_spec, open_storage,
+                                  parse_enqueue, redact)
 
 
 def parse_args(argv=None):
