@@ -32,7 +32,7 @@ def _hooks(cfg):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_name_states_real_epochs(path):
-    m = re.search(r'_(\d+)xb(\d+)-(\d+)e_', path.name)
+    m = re.search(r'_(\d+)xb(\d+)-(\d+)e[-_]', path.name)
     assert m, f'{path.name}: no <gpus>xb<batch>-<epochs>e field'
     cfg = load_config(str(path), check_data=False)
     gpus, batch, epochs = (int(g) for g in m.groups())

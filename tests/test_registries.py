@@ -69,7 +69,8 @@ configs = [Path(p) for p in sys.argv[1:]]
 wanted = {}
 for path in configs:
     cfg = Config.fromfile(str(path), import_custom_modules=False)
-    assert cfg.get('default_scope') == 'mmext', (path, cfg.get('default_scope'))
+    assert cfg.get('default_scope') == 'mmext', (path,
+                                                 cfg.get('default_scope'))
     found = set()
     for key, value in cfg.to_dict().items():
         walk(value, TOP.get(key), found)

@@ -84,8 +84,8 @@ def test_history_buffer_pickles_without_getattr():
 
 
 def test_weights_only_resume_of_mmengine_checkpoint(tmp_path):
-    from mmengine.runner.checkpoint import CheckpointLoader
     from mmengine.logging import MessageHub
+    from mmengine.runner.checkpoint import CheckpointLoader
     hub = MessageHub.get_instance('patch_test')
     hub.update_scalar('train/loss', 0.5)
     torch.save({'message_hub': hub.state_dict(), 'meta': {'seed': 0}},

@@ -9,12 +9,10 @@
 See ``python tools/sweep.py -h`` and docs/tools/sweep.md; the code is
 :mod:`mmext.workflow.sweep`.
 """
-import os.path as osp
 import sys
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from mmext.workflow.sweep.cli import main  # noqa: E402
+from mmext.workflow.sweep.cli import main
 
 if __name__ == '__main__':
     sys.exit(main())

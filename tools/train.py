@@ -12,9 +12,9 @@ import os
 import os.path as osp
 import sys
 
-import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import DictAction
 
+import mmext  # noqa: F401  (applies the upstream patches first)
 from mmext.utils import CleanExit, ConfigError, load_config, setup_run
 
 
@@ -108,6 +108,7 @@ def main(argv=None):
 
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
     # CleanExit: barrier + destroy_process_group before the interpreter
     # exits (a gloo run may otherwise abort at exit after succeeding)
     with CleanExit() as guard:

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Render 3D skeleton sequences (Human3.6M 17 joints) with matplotlib."""
 import os.path as osp
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import numpy as np
 

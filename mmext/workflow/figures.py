@@ -177,4 +177,3 @@ def plot_pareto(names: List[str], costs: List[Optional[float]],
     return dict(front=[names[i] for i in f],
                 missing=[names[i] for i in range(len(names))
                          if i not in keep], files=files)
-

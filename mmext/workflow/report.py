@@ -14,9 +14,8 @@ from glob import glob
 from typing import List, Optional
 
 from . import figures
-from .results import (Experiment, _header_value, config_diff,
-                      epochs_trained, get_key, per_group_table, runs, stat,
-                      timing)
+from .results import (Experiment, _header_value, config_diff, epochs_trained,
+                      get_key, per_group_table, runs, stat, timing)
 from .significance import compare, describe
 from .tables import MISSING, Table, families, group_table, results_table
 

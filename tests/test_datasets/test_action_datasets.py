@@ -11,10 +11,10 @@ import pytest
 import torch
 
 import mmext  # noqa: F401
-from mmext.structures.action_hierarchy import (COARSE_NAMES, FINE_NAMES,
-                                             HIERARCHIES, META_DIR,
-                                             load_hierarchy)
 from mmext.datasets.action.synthetic import generate_demo
+from mmext.structures.action_hierarchy import (COARSE_NAMES, FINE_NAMES,
+                                               HIERARCHIES, META_DIR,
+                                               load_hierarchy)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CFG_DIR = osp.join(ROOT, 'configs', '_base_', 'datasets')
@@ -425,24 +425,19 @@ def test_configs_run_on_demo_data(demo, name, channels):
             ds_.gt_label)]
 
 
-def test_benchmark_tool_on_demo(demo):
-    import importlib.util
-
+def test_pipeline_benchmark_on_demo(demo):
     from mmengine.config import Config
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_action_pipeline',
-        osp.join(ROOT, 'tools', 'benchmarks',
-                 'benchmark_action_pipeline.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+
+    from mmext.datasets.action.pipeline_profiling import (
+        benchmark_pipeline, format_pipeline_table)
     cfg = Config.fromfile(osp.join(CFG_DIR, 'ntu60_rgbpose_demo.py'))
     cfg.train_dataloader.dataset.data_root = demo['ntu60']
-    res = tool.benchmark(cfg, 'train', num_samples=2, warmup=1)
+    res = benchmark_pipeline(cfg, 'train', num_samples=2, warmup=1)
     assert res['num_samples'] == 2
     assert res['types'][res['cut'] - 1] == 'MMDecodeCV2'
     # with 2 samples every median is a mean, so the stages add up exactly
     assert res['total_ms'] == pytest.approx(res['decode_ms'] +
                                             res['augment_ms'])
     assert res['decode_ms'] > 0 and res['augment_ms'] > 0
-    table = tool.format_table(res)
+    table = format_pipeline_table(res)
     assert '| 1 | MMDecodeCV2 | decode |' in table

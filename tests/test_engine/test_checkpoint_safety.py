@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import ROOT, tool_env
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import CheckpointLoader
-from conftest import ROOT, tool_env
 
 from mmext.engine import UnsafeCheckpointError, safe_load
 

@@ -5,10 +5,10 @@ import copy
 
 import pytest
 import torch
+from conftest import ROOT
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from conftest import ROOT
 
 import mmext.testing  # noqa: F401  (toy components)
 from mmext.engine.hooks import FreezeModulesHook

@@ -12,8 +12,8 @@ from torch import nn
 
 from mmext.engine import (GANTrainState, SwitchableAmpOptimWrapper,
                           guarded_update)
-from mmext.engine.hooks import (AMPWarmupHook, CurriculumHook,
-                                GANBalanceHook, GANGuardHook, GANLogHook)
+from mmext.engine.hooks import (AMPWarmupHook, CurriculumHook, GANBalanceHook,
+                                GANGuardHook, GANLogHook)
 
 
 class _Visualizer:

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from mmext.evaluation.pose3d import (PCK3DMetric, Pose3DMetric, mpjpe,
-                                     n_mpjpe, p_mpjpe, velocity_error)
+from mmext.evaluation.pose3d import (PCK3DMetric, Pose3DMetric, mpjpe, n_mpjpe,
+                                     p_mpjpe, velocity_error)
 
 
 def sample(pred, gt, action='Walk', video=None, frame_ids=None, **meta):
@@ -219,8 +219,8 @@ def test_pck3d_official_joint_groups_h36m_order():
 def test_pck3d_3dhp_joint_order():
     """The same poses in 3DHP order (root 14) give the same numbers with
     joint_order='3dhp'; read as H36M order they do not."""
-    from mmext.datasets.pose3d import H36M_TO_3DHP
     from mmext.evaluation.pose3d import pck_joint_groups
+    from mmext.structures.h36m import H36M_TO_3DHP
     assert sorted(i for _, g in pck_joint_groups('3dhp')
                   for i in g) == PCK_JOINTS_3DHP
     pred, gt = _seventeen_joint_case()

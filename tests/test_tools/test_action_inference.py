@@ -13,9 +13,9 @@ import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmaction.models needs full mmcv')
 
-from mmext.apis.action_inference import (  # noqa: E402
-    format_action_result, inference_action, init_action_model,
-    load_skeleton, select_annotation)
+from mmext.apis.action_inference import (format_action_result,
+                                         inference_action, init_action_model,
+                                         load_skeleton, select_annotation)
 
 CONFIG = ROOT / 'configs/action/' \
     'rgbpose-conv3d-tiny_pcan_1xb4-8e_ma52-demo.py'
@@ -39,8 +39,9 @@ def demo(tmp_path_factory):
     generate_demo(
         'ma52', str(tmp / 'data'), clips_per_class=2, num_frames=16, size=64)
     cfg = Config.fromfile(str(CONFIG))
-    import mmext.models.action  # noqa: F401
     from mmaction.registry import MODELS
+
+    import mmext.models.action  # noqa: F401
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)

@@ -14,9 +14,8 @@ import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmaction / mmdet need full mmcv')
 
-from mmext.apis.action_inference import (inference_action,  # noqa: E402
-                                         init_action_model)
-from mmext.testing.video import (make_detector_checkpoint,  # noqa: E402
+from mmext.apis.action_inference import inference_action, init_action_model
+from mmext.testing.video import (make_detector_checkpoint,
                                  make_pose_checkpoint, write_synthetic_video)
 
 CFG_DIR = ROOT / 'tests' / 'data' / 'configs'
@@ -42,8 +41,9 @@ def files(tmp_path_factory):
     from mmengine.registry import DefaultScope
     tmp = tmp_path_factory.mktemp('action_video')
     cfg = Config.fromfile(CONFIG)
-    import mmext.models.action  # noqa: F401
     from mmaction.registry import MODELS
+
+    import mmext.models.action  # noqa: F401
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmaction'):
         model = MODELS.build(cfg.model)
@@ -61,7 +61,8 @@ def files(tmp_path_factory):
 
 def _args(files, config=CONFIG, *extra):
     return [
-        'inference/action_video.py', files['video'], config, files['ckpt'], '--det-config', DET_CFG,
+        'inference/action_video.py', files['video'], config, files['ckpt'],
+        '--det-config', DET_CFG,
         '--det-checkpoint', files['det'], '--pose2d-config', POSE_CFG,
         '--pose2d-checkpoint', files['pose'], '--out-dir',
         str(files['tmp'] / 'out'), '--quiet', '--det-cfg-options',

@@ -1,14 +1,10 @@
 # Copyright (c) mmext contributors. All rights reserved.
+"""tools/analysis_tools/collect_results.py, run as a command."""
 import json
 
-from conftest import ROOT  # noqa: F401
+from conftest import run_tool
 
-import importlib.util
-
-spec = importlib.util.spec_from_file_location(
-    'collect_results', ROOT / 'tools/analysis_tools/collect_results.py')
-collect_results = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(collect_results)
+TOOL = 'analysis_tools/collect_results.py'
 
 
 def _write_run(run_dir, scalars=(), test=None):
@@ -34,14 +30,19 @@ def test_table_merges_resumed_runs_and_reads_test_metrics(tmp_path):
     ])
     _write_run(wd / '20260101_001000', test={'pose/MPJPE': 41.234,
                                              'pose/P-MPJPE': 30.5})
-    table, raw = collect_results.build_table([str(wd)],
-                                             ['MPJPE', 'P-MPJPE'], 'MPJPE')
-    assert raw['exp_a']['curve'] == {1: 100.0, 2: 60.0, 3: 40.0, 4: 45.0}
-    assert raw['exp_a']['test'] == {'MPJPE': 41.234, 'P-MPJPE': 30.5}
+    out = tmp_path / 'table.md'
+    proc = run_tool([TOOL, wd, '--metrics', 'MPJPE', 'P-MPJPE', '--curve',
+                     'MPJPE', '--out', out])
+    assert proc.returncode == 0, proc.stderr
+    # the curve merges both runs: epoch 1 of the first, best (3) and last
+    # (4) of the resumed one; the test metrics come from the newest run
+    table = out.read_text()
     assert table.splitlines()[2] == \
         '| exp_a | 41.23 | 30.50 | 100.00 | 40.00 (3) | 45.00 (4) |'
+    assert table.strip() in proc.stdout
 
 
-def test_missing_work_dir_is_reported(tmp_path, capsys):
-    assert collect_results.main([str(tmp_path / 'nope')]) == 2
-    assert 'work dir not found' in capsys.readouterr().err
+def test_missing_work_dir_is_reported(tmp_path):
+    proc = run_tool([TOOL, tmp_path / 'nope'])
+    assert proc.returncode == 2
+    assert 'work dir not found' in proc.stderr

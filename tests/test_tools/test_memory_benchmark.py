@@ -8,7 +8,8 @@ import re
 import pytest
 from conftest import ROOT, run_tool
 
-XS = ROOT / 'configs/pose3d/motionagformer/motionagformer-xs_27frm_1xb16-60e_h36m.py'
+XS = (ROOT / 'configs/pose3d/motionagformer/'
+      'motionagformer-xs_27frm_1xb16-60e_h36m.py')
 
 
 def _rows(stdout):
@@ -52,7 +53,8 @@ def test_memory_table_and_a_failing_worker(tmp_path):
 
 def test_step_profiler_reports_every_variant():
     proc = run_tool([
-        'benchmarks/profile_pose3d_step.py', XS, '--batch-size', '1', '--rounds', '1', '--cp', 'all', '--threads',
+        'benchmarks/profile_pose3d_step.py', XS, '--batch-size', '1',
+        '--rounds', '1', '--cp', 'all', '--threads',
         '1'
     ], timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]

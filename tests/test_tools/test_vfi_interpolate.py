@@ -1,6 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/inference/vfi_interpolate.py: a video in, a x2 / x4 video out with the input
-frames kept; clear errors for unreadable videos."""
+"""tools/inference/vfi_interpolate.py: a video in, a x2 / x4 video out with
+the input frames kept; clear errors for unreadable videos."""
 import cv2
 import numpy as np
 import pytest
@@ -59,7 +59,8 @@ def test_errors_and_cli(tmp_path):
     with pytest.raises(ValueError, match='factor must be 2, 4 or 8'):
         interpolate_video(model, str(bad), 'o.mp4', factor=3)
     _video(tmp_path / 'in.avi')
-    res = run_tool(['inference/vfi_interpolate.py', CONFIG, ckpt, tmp_path / 'in.avi',
+    res = run_tool(['inference/vfi_interpolate.py', CONFIG, ckpt,
+                    tmp_path / 'in.avi',
                     tmp_path / 'o.avi', '--fourcc', 'MJPG', '--factor',
                     '2'])
     assert res.returncode == 0, res.stderr

@@ -60,8 +60,8 @@ def runs(tmp_path_factory):
     runner.train()
     test = runner.test()
     # parameters by mmengine's complexity counter, as get_flops.py writes
-    from mmengine.analysis import get_model_complexity_info
     import torch
+    from mmengine.analysis import get_model_complexity_info
     for wd, model in ((tmp / 'hidden32', runner.model),):
         info = get_model_complexity_info(model.net, inputs=(torch.zeros(
             1, 8), ), show_table=False, show_arch=False)
@@ -242,23 +242,19 @@ def test_model_index_and_report(runs, tmp_path):
     assert 'src="http' not in page and '<script' not in page
 
 
-def _tool(name):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        name, ROOT / 'tools/analysis_tools' / f'{name}.py')
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def _tool(name, *args):
+    """Run ``tools/analysis_tools/<name>.py`` as a command."""
+    return run_tool([f'analysis_tools/{name}.py', *args])
 
 
-def test_bad_input_is_one_line(tmp_path, capsys):
+def test_bad_input_is_one_line(tmp_path):
     for name, extra in (('summarize', []), ('report', ['--out',
                                                        str(tmp_path)]),
                         ('gen_model_index', ['--out-dir', str(tmp_path)])):
-        assert _tool(name).main([str(tmp_path / 'nope'), *extra]) == 2
-        err = capsys.readouterr().err
-        assert err == f'error: work dir not found: {tmp_path / "nope"}\n'
-    assert _tool('summarize').main([str(tmp_path), '--columns',
-                                    'bestt']) == 2
-    assert "unknown column 'bestt'; choose from test, best" in \
-        capsys.readouterr().err
+        proc = _tool(name, tmp_path / 'nope', *extra)
+        assert proc.returncode == 2
+        assert proc.stderr == \
+            f'error: work dir not found: {tmp_path / "nope"}\n'
+    proc = _tool('summarize', tmp_path, '--columns', 'bestt')
+    assert proc.returncode == 2
+    assert "unknown column 'bestt'; choose from test, best" in proc.stderr

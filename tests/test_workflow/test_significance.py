@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import run_tool
 from scipy import stats
 
 from mmext.workflow.significance import (cluster_bootstrap_ci, compare,
@@ -75,8 +75,7 @@ def _per_sample_file(path, offsets):
     return metric.compute_metrics(metric.results)
 
 
-def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
-                                                           capsys):
+def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path):
     base = [10., 20., 30., 40., 50., 60.]
     new = [8., 19., 25., 43., 44., 52.]  # no tied |differences|
     res_a = _per_sample_file(tmp_path / 'a.json', base)
@@ -105,17 +104,12 @@ def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
     assert out['pvalue'] == pytest.approx(
         stats.wilcoxon(diff, method='exact').pvalue)
 
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'compare_runs', ROOT / 'tools/analysis_tools/compare_runs.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    capsys.readouterr()
-    assert tool.main([str(tmp_path / 'a.json'),
-                      str(tmp_path / 'b.json'), '--n-boot', '4000',
-                      '--seed', '1', '--unit', 'frame']) == 0
+    proc = run_tool(['analysis_tools/compare_runs.py', tmp_path / 'a.json',
+                     tmp_path / 'b.json', '--n-boot', 4000, '--seed', 1,
+                     '--unit', 'frame'])
+    assert proc.returncode == 0, proc.stderr
     lo, hi = out['ci']
-    assert capsys.readouterr().out.splitlines()[1] == (
+    assert proc.stdout.splitlines()[1] == (
         f'B - A: {out["mean_diff"]:+.2f} mm [95% CI {lo:+.2f}, {hi:+.2f}], '
         f'Wilcoxon p = {out["pvalue"]:.3g} (per frame, frames treated as '
         'independent: n = 6 frames in 2 sequences)')
@@ -125,14 +119,15 @@ def test_per_sample_files_from_pose_metric_and_compare_tool(tmp_path,
     assert seq['unit'] == 'sequence' and seq['n'] == 2
     assert seq['pvalue'] == pytest.approx(stats.wilcoxon(
         [diff[:3].mean(), diff[3:].mean()], method='exact').pvalue)
-    assert tool.main([str(tmp_path / 'a.json'),
-                      str(tmp_path / 'b.json'), '--n-boot', '4000',
-                      '--seed', '1']) == 0
-    assert capsys.readouterr().out.splitlines()[1].endswith(
+    proc = run_tool(['analysis_tools/compare_runs.py', tmp_path / 'a.json',
+                     tmp_path / 'b.json', '--n-boot', 4000, '--seed', 1])
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].endswith(
         '(per sequence: n = 2 sequences, 6 frames)')
-    assert tool.main([str(tmp_path / 'a.json'),
-                      str(tmp_path / 'missing.json')]) == 2
-    assert capsys.readouterr().err.strip() == \
+    proc = run_tool(['analysis_tools/compare_runs.py', tmp_path / 'a.json',
+                     tmp_path / 'missing.json'])
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == \
         f'error: per-sample file not found: {tmp_path / "missing.json"}'
 
 

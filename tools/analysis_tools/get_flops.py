@@ -90,9 +90,10 @@ class _Lifter(torch.nn.Module):
 
 def build_model(args):
     """Return ``(model, frames, description)``."""
-    import mmext.models.pose3d  # noqa: F401  registers MotionAGFormer
     from mmpose.registry import MODELS
     from mmpose.utils import register_all_modules
+
+    import mmext.models.pose3d  # noqa: F401  registers MotionAGFormer
     register_all_modules(init_default_scope=False)
     if args.config is not None:
         from mmengine.config import Config
@@ -105,8 +106,7 @@ def build_model(args):
         model = _Lifter(lifter.backbone, lifter.head)
         return model, frames, args.config
 
-    from mmext.models.pose3d.backbones import (BRANCH_VARIANTS,
-                                               MotionAGFormer)
+    from mmext.models.pose3d.backbones import BRANCH_VARIANTS, MotionAGFormer
     branches = args.branches
     if branches not in BRANCH_VARIANTS:
         branches = tuple(b.strip() for b in branches.split(',') if b.strip())

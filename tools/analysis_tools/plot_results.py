@@ -23,8 +23,7 @@ import argparse
 import sys
 
 from mmext.workflow import figures
-from mmext.workflow.results import (discover, per_group_table,
-                                    stat)
+from mmext.workflow.results import discover, per_group_table, stat
 
 
 def main(argv=None) -> int:

@@ -26,10 +26,9 @@ import os
 import os.path as osp
 import sys
 
-from mmext.workflow.results import (discover, per_group_table,
-                                    per_sample_groups)
-from mmext.workflow.tables import (families, group_table,
-                                   parse_columns, results_table)
+from mmext.workflow.results import discover, per_group_table, per_sample_groups
+from mmext.workflow.tables import (families, group_table, parse_columns,
+                                   results_table)
 
 DEFAULT_COLUMNS = ['test', 'best', 'last', 'params', 'flops',
                    'samples_per_s', 'epochs', 'gpu_hours']

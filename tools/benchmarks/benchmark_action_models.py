@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 from typing import Dict, List
 
-import mmext  # noqa: F401  (applies the upstream patches first)
 import torch.nn as nn
 
+import mmext  # noqa: F401  (applies the upstream patches first)
 from mmext.utils.profiling import markdown_table, sync
 
 ROOT = Path(__file__).resolve().parents[2]

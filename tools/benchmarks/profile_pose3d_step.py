@@ -21,7 +21,8 @@ this machine. ``--profile`` adds torch profiler tables (self CPU time by
 operator) of one lean and one ``cp=all`` step.
 
     python tools/benchmarks/profile_pose3d_step.py \\
-        configs/pose3d/motionagformer/motionagformer-b_243frm_1xb16-60e_h36m.py \\
+        configs/pose3d/motionagformer/\\
+motionagformer-b_243frm_1xb16-60e_h36m.py \\
         --num-frames 81 --batch-size 2 --rounds 5 --threads 2
 """
 import argparse

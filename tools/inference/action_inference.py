@@ -1,8 +1,8 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Per-stream and fused top-k predictions of an RGB+pose action model.
 
-    python tools/inference/action_inference.py CONFIG CHECKPOINT --video V.mp4 \\
-        --skeleton S.pkl [--sample-index I | --frame-dir NAME] \\
+    python tools/inference/action_inference.py CONFIG CHECKPOINT \\
+        --video V.mp4 --skeleton S.pkl [--sample-index I | --frame-dir NAME] \\
         [--topk 5] [--device cpu] [--out result.json] [--cfg-options k=v]
 
 Prints the top-k fine and coarse classes (with names where mmext knows them)

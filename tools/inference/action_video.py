@@ -11,10 +11,10 @@ their COCO-17 2D poses (mmpose), builds the skeleton annotation mmaction2
 expects (``keypoint`` (M, T, 17, 2), ``keypoint_score`` (M, T, 17), the
 ``--max-persons`` largest tracks; NTU60-style models use 2), runs the
 two-stream (RGB + pose) model of the config through its test pipeline
-(:mod:`mmext.apis.action_inference`), prints the top-k fine and coarse classes of
-each stream and fused, and writes ``<name>_skeleton.pkl`` (the annotation),
-``<name>_action.json`` and ``<name>_action.mp4`` (skeletons and labels over
-the frames) to ``--out-dir`` (default ``work_dirs/action_video/<name>``).
+(:mod:`mmext.apis.action_inference`), prints the top-k fine and coarse classes
+of each stream and fused, and writes ``<name>_skeleton.pkl`` (the annotation),
+``<name>_action.json`` and ``<name>_action.mp4`` (skeletons and labels over the
+frames) to ``--out-dir`` (default ``work_dirs/action_video/<name>``).
 """
 import argparse
 import json

@@ -1,7 +1,8 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Lift a 2D keypoint sequence (Human3.6M 17 joints) to 3D.
 
-    python tools/inference/pose3d_lift.py CONFIG CHECKPOINT --input KPTS.{npy,json} \\
+    python tools/inference/pose3d_lift.py CONFIG CHECKPOINT \\
+        --input KPTS.{npy,json} \\
         --image-size W H [--out OUT.{npy,json}] [--render OUT.{png,mp4}] \\
         [--gt GT.npy] [--stride S] [--no-flip] [--device cpu]
 
@@ -17,8 +18,9 @@ import argparse
 import pickle
 import sys
 
-import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import DictAction
+
+import mmext  # noqa: F401  (applies the upstream patches first)
 
 
 def parse_args(argv=None):

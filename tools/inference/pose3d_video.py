@@ -9,9 +9,11 @@
         [--stride S] [--no-flip] [--device cpu]
 
     # live: camera 0, or raw bgr24 frames on stdin, or a file read online
-    python tools/inference/pose3d_video.py 0 LIFTER_CONFIG LIFTER_CKPT ... --stream
+    python tools/inference/pose3d_video.py 0 LIFTER_CONFIG LIFTER_CKPT ... \\
+        --stream
     ffmpeg -i in.mp4 -f rawvideo -pix_fmt bgr24 - | python \\
-        tools/inference/pose3d_video.py - LIFTER_CONFIG LIFTER_CKPT ... --stream \\
+        tools/inference/pose3d_video.py - LIFTER_CONFIG LIFTER_CKPT ... \\
+        --stream \\
         --frame-size W H [--latency L]
 
 Offline, it writes to ``--out-dir`` (default ``work_dirs/pose3d_video/

@@ -1,10 +1,10 @@
-# Streaming demo: a *causal* lifter for tools/inference/pose3d_video.py --stream
-# (latency 0). Only the MambaGCN stream (per-frame spatial GCN + Mamba2
-# scanning forward in time); the temporal GCN and temporal attention, which
-# look at every frame of the clip, are left out, so no output frame depends
-# on a later input frame (mmext.apis.video.is_causal checks this
-# numerically). Same size and SYNTHETIC data as the other demo configs;
-# train it with
+# Streaming demo: a *causal* lifter for tools/inference/pose3d_video.py
+# --stream (latency 0). Only the MambaGCN stream (per-frame spatial GCN +
+# Mamba2 scanning forward in time); the temporal GCN and temporal attention,
+# which look at every frame of the clip, are left out, so no output frame
+# depends on a later input frame (mmext.apis.video.is_causal checks this
+# numerically). Same size and SYNTHETIC data as the other demo configs; train
+# it with
 #   python tools/train.py configs/pose3d/mambagcn/\
 #       mambagcn-xs4l_27frm-causal_1xb16-10e_h36m-demo.py
 # A causal model sees no future frames; expect a higher error than the

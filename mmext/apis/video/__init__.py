@@ -22,6 +22,7 @@ __all__ = [
     'coco_to_h36m', 'fill_gaps', 'check_coco17', 'check_local_checkpoint',
     'detect_persons', 'estimate_pose2d', 'init_person_detector',
     'init_pose2d', 'init_video_models', 'add_video_model_args', 'lift_tracks',
-    'video_to_pose2d', 'video_to_pose3d', 'StreamingLifter', 'VideoPoseStream', 'is_causal', 'IoUTracker',
+    'video_to_pose2d', 'video_to_pose3d', 'StreamingLifter',
+    'VideoPoseStream', 'is_causal', 'IoUTracker',
     'box_iou', 'main_track', 'track_boxes'
 ]

@@ -5,7 +5,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from mmext.structures.coco import (COCO17_BONES, COCO17_LEFT_JOINTS,
-                                  COCO17_RIGHT_JOINTS)
+                                   COCO17_RIGHT_JOINTS)
 
 __all__ = ['COCO17_BONES', 'draw_pose2d', 'draw_text', 'side_by_side']
 

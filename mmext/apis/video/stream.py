@@ -74,8 +74,7 @@ class StreamingLifter:
                  image_size: Tuple[float, float],
                  latency: Optional[int] = None,
                  flip: bool = True):
-        from mmext.apis.pose3d_inference import (_check_image_size,
-                                                 _num_frames)
+        from mmext.apis.pose3d_inference import _check_image_size, _num_frames
         self.model = model
         self.image_size = _check_image_size(image_size)
         self.num_frames = _num_frames(model)

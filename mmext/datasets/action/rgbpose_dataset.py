@@ -6,7 +6,6 @@ from typing import Callable, Dict, List, Optional, Union
 
 import mmengine
 import numpy as np
-
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
 

@@ -13,10 +13,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 import torch
-from mmcv.transforms import BaseTransform
-
 from mmaction.datasets.transforms import PackActionInputs
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
 
 __all__ = ['MMDecodeCV2', 'PackHierActionInputs', 'read_video_frames_cv2']
 

@@ -2,10 +2,10 @@
 """Converters from BEAT (BVH + wav) and BEAT2 (SMPL-X npz + wav) to
 mmext's clip format."""
 import csv
-import warnings
 import glob
 import os
 import os.path as osp
+import warnings
 from typing import Dict, List, Optional
 
 import numpy as np

@@ -318,8 +318,8 @@ def detect_2d(gt2d: np.ndarray, rng: np.random.Generator
 # ---------------------------------------------------------------------------
 def _subject_id(subject: str) -> int:
     if not (subject.startswith('S') and subject[1:].isdigit()):
-        raise ValueError(f'generate_pose3d_demo: subject {subject!r}: expected '
-                         '"S<number>" like "S1" or "S9"')
+        raise ValueError(f'generate_pose3d_demo: subject {subject!r}: '
+                         'expected "S<number>" like "S1" or "S9"')
     return int(subject[1:])
 
 
@@ -449,8 +449,9 @@ def _write_motionbert(out_dir, splits, clip_lens, formats) -> dict:
             counts = {}
             for split, stride in (('train', max(T // 3, 1)), ('test', T)):
                 d = data[split]
-                wh = np.array([H36M_CAMERA_RESOLUTION[c] for c in d['camera_name']],
-                              dtype=np.float32)
+                wh = np.array(
+                    [H36M_CAMERA_RESOLUTION[c] for c in d['camera_name']],
+                    dtype=np.float32)
                 inp = normalize_screen(d['joint_2d'], wh[:, 0], wh[:, 1])
                 inp = np.concatenate([inp, d['confidence']], -1)
                 lab = normalize_screen(d['joint3d_image'], wh[:, 0],

@@ -3,7 +3,7 @@
 import os.path as osp
 import pickle
 import re
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 

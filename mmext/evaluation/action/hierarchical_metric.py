@@ -5,9 +5,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
+from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 
-from mmaction.registry import METRICS
 from mmext.structures.action_hierarchy import load_hierarchy
 from .functional import f1_micro_macro, fine_to_coarse_scores, top_k_accuracy
 

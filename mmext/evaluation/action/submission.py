@@ -9,10 +9,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
+from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-
-from mmaction.registry import METRICS
 
 __all__ = ['MA52SubmissionMetric', 'write_ma52_submission']
 

@@ -180,4 +180,3 @@ def ssim_2d(pred: Tensor,
     # skimage crops (win_size - 1) // 2 from each border of the full-size
     # map; the valid convolution above is exactly that interior.
     return s.mean(dim=(2, 3)).mean(1)
-

@@ -6,19 +6,19 @@ Import through configs (``custom_imports=dict(imports=
 ``mmaction.models`` after ``mmext`` has applied its upstream workarounds.
 """
 import mmext  # noqa: F401  (upstream patches before mmaction.models)
-
-from .hierarchical_head import (HierarchicalRGBPoseHead,
-                                coarse_log_probs, ema_update_prototypes,
-                                group_matrix, prototype_calibration_loss,
+from .base_head import BaseRGBPoseHead
+from .hierarchical_head import (HierarchicalRGBPoseHead, coarse_log_probs,
+                                ema_update_prototypes, group_matrix,
+                                prototype_calibration_loss,
                                 tree_consistency_loss)
 from .pcan_head import (PCANHead, hrn_tree_loss, prototype_contrast_loss,
                         prototype_diversity, update_prototype_memory)
 from .two_stream import SingleStreamBackbone, TwoStreamBackbone
-from .x3d_tsm import BlockX3DTSM, TemporalShift3D, X3DTSM, temporal_shift_3d
+from .x3d_tsm import X3DTSM, BlockX3DTSM, TemporalShift3D, temporal_shift_3d
 
 __all__ = [
-    'HierarchicalRGBPoseHead', 'group_matrix', 'coarse_log_probs',
-    'tree_consistency_loss', 'prototype_calibration_loss',
+    'BaseRGBPoseHead', 'HierarchicalRGBPoseHead', 'group_matrix',
+    'coarse_log_probs', 'tree_consistency_loss', 'prototype_calibration_loss',
     'ema_update_prototypes', 'TwoStreamBackbone', 'SingleStreamBackbone',
     'TemporalShift3D', 'temporal_shift_3d', 'BlockX3DTSM', 'X3DTSM',
     'PCANHead', 'hrn_tree_loss', 'prototype_contrast_loss',

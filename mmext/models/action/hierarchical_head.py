@@ -50,12 +50,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.distributed as dist
-import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model.weight_init import normal_init
-from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
+
+from .base_head import STREAMS, BaseRGBPoseHead, clip_average
 
 __all__ = [
     'HierarchicalRGBPoseHead', 'group_matrix', 'coarse_log_probs',
@@ -64,7 +63,6 @@ __all__ = [
 ]
 
 LOSS_TERMS = ('fine', 'coarse', 'tree', 'proto')
-STREAMS = ('rgb', 'pose')
 PROTOTYPE_KEYS = ('momentum', 'temperature', 'margin', 'logit_weight')
 
 
@@ -193,64 +191,11 @@ def ema_update_prototypes(prototypes: torch.Tensor,
     seen[present] += 1
 
 
-def clip_average(probs: Dict[str, torch.Tensor],
-                 num_samples: int) -> Dict[str, torch.Tensor]:
-    """Average ``(num_samples * clips, C)`` rows over each sample's clips.
-
-    Args:
-        probs (dict): Name -> ``(N * clips, C)`` probabilities.
-        num_samples (int): ``N``.
-
-    Returns:
-        dict: Name -> ``(N, C)``.
-    """
-    out = {}
-    for k, v in probs.items():
-        if v.size(0) % num_samples:
-            raise ValueError(f'{v.size(0)} score rows cannot be split'
-                             f' into {num_samples} samples')
-        out[k] = v.view(num_samples, -1, v.size(-1)).mean(1)
-    return out
-
-
-def write_stream_predictions(probs: Dict[str, Dict[str, torch.Tensor]],
-                             streams: Sequence[str],
-                             data_samples: SampleList) -> SampleList:
-    """Fuse per-stream probabilities (mean over streams) into the samples.
-
-    Sets ``pred_score`` / ``pred_label`` (fused fine), ``pred_coarse_score``
-    (fused coarse, when the streams have coarse scores) and
-    ``stream_scores = {stream: {'fine', 'coarse'}}``.
-
-    Args:
-        probs (dict): ``{stream: {'fine': (N, K)[, 'coarse': (N, G)]}}``.
-        streams (Sequence[str]): Streams to fuse.
-        data_samples (list[ActionDataSample]): ``N`` samples, updated.
-
-    Returns:
-        list[ActionDataSample]: ``data_samples``.
-    """
-    fused = {
-        k: torch.stack([probs[s][k] for s in streams]).mean(0)
-        for k in probs[streams[0]]
-    }
-    for i, ds in enumerate(data_samples):
-        ds.set_pred_score(fused['fine'][i].detach())
-        ds.set_pred_label(fused['fine'][i].argmax().view(1).detach())
-        if 'coarse' in fused:
-            ds.set_field(fused['coarse'][i].detach(), 'pred_coarse_score')
-        ds.set_field(
-            {s: {k: v[i].detach()
-                 for k, v in probs[s].items()}
-             for s in streams}, 'stream_scores')
-    return data_samples
-
-
 # ---------------------------------------------------------------------------
 # The head
 # ---------------------------------------------------------------------------
 @MODELS.register_module()
-class HierarchicalRGBPoseHead(BaseHead):
+class HierarchicalRGBPoseHead(BaseRGBPoseHead):
     """Fine + coarse classifiers per stream, tree consistency and PCAN-style
     prototype calibration (see the module docstring for the losses).
 
@@ -313,38 +258,13 @@ class HierarchicalRGBPoseHead(BaseHead):
                  dropout: Union[float, Dict[str, float]] = 0.5,
                  init_std: float = 0.01,
                  **kwargs) -> None:
-        if kwargs.get('average_clips') == 'prob':
-            kwargs.pop('average_clips')  # what this head always does
-        for key in ('multi_class', 'label_smooth_eps', 'average_clips'):
-            if kwargs.get(key):
-                raise ValueError(
-                    f'HierarchicalRGBPoseHead: {key}={kwargs[key]!r} is not '
-                    'supported (single-label hard targets; clip scores are '
-                    'always averaged as probabilities)')
-            kwargs.pop(key, None)
-        super().__init__(num_classes, in_channels, loss_cls, **kwargs)
-        streams = tuple(streams)
-        if not streams or any(s not in STREAMS for s in streams) or \
-                len(set(streams)) != len(streams):
-            raise ValueError('HierarchicalRGBPoseHead: streams must be a '
-                             f'non-empty subset of {STREAMS} without '
-                             f'repeats, got {streams!r}')
-        in_channels = tuple(int(c) for c in in_channels) if isinstance(
-            in_channels, (list, tuple)) else (int(in_channels), )
-        if len(in_channels) != len(streams):
-            raise ValueError(
-                f'HierarchicalRGBPoseHead: in_channels {in_channels} must '
-                f'give one channel count per stream {streams}')
-        self.streams = streams
-        self.in_channels = in_channels
-        self.init_std = init_std
+        super().__init__(num_classes, in_channels, streams, loss_cls,
+                         init_std, **kwargs)
+        streams, in_channels = self.streams, self.in_channels
 
         # hierarchy -------------------------------------------------------
-        if isinstance(hierarchy, str):
-            from mmext.structures.action_hierarchy import load_hierarchy
-            hierarchy = load_hierarchy(hierarchy)
         if hierarchy is not None:
-            hierarchy = [int(g) for g in hierarchy]
+            hierarchy = self._resolve_hierarchy(hierarchy)
             if len(hierarchy) != num_classes:
                 raise ValueError(
                     f'HierarchicalRGBPoseHead: hierarchy has '
@@ -411,36 +331,13 @@ class HierarchicalRGBPoseHead(BaseHead):
         self.prototype = prototype
 
         # layers ----------------------------------------------------------
-        if not isinstance(dropout, dict):
-            dropout = {s: float(dropout) for s in streams}
-        missing = [s for s in streams if s not in dropout]
-        if missing:
-            raise ValueError(f'HierarchicalRGBPoseHead: dropout has no value '
-                             f'for streams {missing}')
-        self.avg_pool = nn.AdaptiveAvgPool3d(1)
-        self.dropouts = nn.ModuleDict(
-            {s: nn.Dropout(p=dropout[s]) for s in streams})
-        self.fc_fine = nn.ModuleDict({
-            s: nn.Linear(c, num_classes)
-            for s, c in zip(streams, in_channels)
-        })
-        if with_coarse_head:
-            self.fc_coarse = nn.ModuleDict({
-                s: nn.Linear(c, self.num_coarse_classes)
-                for s, c in zip(streams, in_channels)
-            })
+        self._build_classifiers(
+            dropout, self.num_coarse_classes if with_coarse_head else None)
 
     @property
     def with_prototypes(self) -> bool:
         """Whether the head keeps class prototypes."""
         return self.prototype is not None
-
-    def init_weights(self) -> None:
-        """Normal init of the classifiers."""
-        for fcs in [self.fc_fine] + ([self.fc_coarse]
-                                     if self.with_coarse_head else []):
-            for fc in fcs.values():
-                normal_init(fc, std=self.init_std)
 
     def forward(self, x: Tuple[torch.Tensor], **kwargs) -> Dict:
         """Pool each stream and classify.
@@ -453,14 +350,8 @@ class HierarchicalRGBPoseHead(BaseHead):
             dict: ``{stream: {'feat': (B, C), 'fine': (B, K)
             [, 'coarse': (B, G)]}}`` (logits).
         """
-        if isinstance(x, torch.Tensor):
-            x = (x, )
-        if len(x) != len(self.streams):
-            raise ValueError(f'HierarchicalRGBPoseHead expects '
-                             f'{len(self.streams)} features for streams '
-                             f'{self.streams}, got {len(x)}')
         out = {}
-        for s, feat in zip(self.streams, x):
+        for s, feat in zip(self.streams, self._stream_features(x)):
             if feat.dim() > 2:
                 feat = self.avg_pool(feat).flatten(1)
             h = self.dropouts[s](feat)
@@ -472,12 +363,7 @@ class HierarchicalRGBPoseHead(BaseHead):
     # ------------------------------------------------------------------ loss
     def _labels(self, data_samples: SampleList, batch: int,
                 device) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        if batch != len(data_samples):
-            raise ValueError(
-                f'HierarchicalRGBPoseHead.loss: got {batch} feature rows for '
-                f'{len(data_samples)} samples; train with num_clips=1')
-        fine = torch.cat([ds.gt_label.view(-1)[:1] for ds in data_samples])
-        fine = fine.long().to(device)
+        fine = self._fine_labels(data_samples, batch, device)
         coarse = None
         if self.hierarchy is not None:
             if all('gt_coarse_label' in ds for ds in data_samples):
@@ -577,28 +463,3 @@ class HierarchicalRGBPoseHead(BaseHead):
                 probs['coarse'] = probs['fine'] @ self.groups
             result[s] = clip_average(probs, num_samples)
         return result
-
-    def predict_by_feat(self, cls_scores: Dict,
-                        data_samples: SampleList) -> SampleList:
-        """Fuse the streams and write the predictions into the samples.
-
-        Args:
-            cls_scores (dict): Output of :meth:`forward`.
-            data_samples (list[ActionDataSample]): The batch samples.
-
-        Returns:
-            list[ActionDataSample]: With ``pred_score``, ``pred_label``,
-            ``stream_scores`` and, with a hierarchy, ``pred_coarse_score``.
-        """
-        probs = self.stream_probabilities(cls_scores, len(data_samples))
-        return write_stream_predictions(probs, self.streams, data_samples)
-
-    def predict(self, feats: Tuple[torch.Tensor], data_samples: SampleList,
-                **kwargs) -> SampleList:
-        """Forward the features and return the predicted samples."""
-        return self.predict_by_feat(self(feats, **kwargs), data_samples)
-
-    def loss(self, feats: Tuple[torch.Tensor], data_samples: SampleList,
-             **kwargs) -> Dict:
-        """Forward the features and compute the losses."""
-        return self.loss_by_feat(self(feats, **kwargs), data_samples)

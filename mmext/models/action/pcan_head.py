@@ -76,18 +76,16 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model.weight_init import normal_init
-from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
-from .hierarchical_head import clip_average, write_stream_predictions
+
+from .base_head import STREAMS, BaseRGBPoseHead, clip_average
 
 __all__ = [
     'PCANHead', 'hrn_tree_loss', 'prototype_contrast_loss',
     'update_prototype_memory', 'prototype_diversity'
 ]
 
-STREAMS = ('rgb', 'pose')
 LOSS_TERMS = ('fine', 'coarse', 'tree', 'proto_fine', 'proto_coarse')
 DEFAULT_LOSS_WEIGHTS = dict(
     fine=1.0, coarse=1.0, tree=1.0, proto_fine=0.2, proto_coarse=0.2)
@@ -226,7 +224,7 @@ def _all_reduce_mean(x: torch.Tensor) -> torch.Tensor:
 # The head
 # ---------------------------------------------------------------------------
 @MODELS.register_module()
-class PCANHead(BaseHead):
+class PCANHead(BaseRGBPoseHead):
     """PCAN head for RGB + pose (or one stream); see the module docstring.
 
     Predictions set on every data sample (the contract of
@@ -263,6 +261,8 @@ class PCANHead(BaseHead):
         **kwargs: ``topk`` / ``init_cfg`` of mmaction2's ``BaseHead``.
     """
 
+    clip_note = 'clip scores are averaged as probabilities, as in PCAN'
+
     def __init__(self,
                  num_classes: int,
                  in_channels: Sequence[int],
@@ -280,37 +280,15 @@ class PCANHead(BaseHead):
                  dropout: Union[float, Dict[str, float]] = 0.5,
                  init_std: float = 0.01,
                  **kwargs) -> None:
-        if kwargs.get('average_clips') == 'prob':
-            kwargs.pop('average_clips')
-        for key in ('multi_class', 'label_smooth_eps', 'average_clips'):
-            if kwargs.get(key):
-                raise ValueError(
-                    f'PCANHead: {key}={kwargs[key]!r} is not supported '
-                    '(single-label hard targets; clip scores are averaged '
-                    'as probabilities, as in PCAN)')
-            kwargs.pop(key, None)
-        super().__init__(num_classes, in_channels, loss_cls, **kwargs)
-        streams = tuple(streams)
-        if not streams or any(s not in STREAMS for s in streams) or \
-                len(set(streams)) != len(streams):
-            raise ValueError('PCANHead: streams must be a non-empty subset of '
-                             f'{STREAMS} without repeats, got {streams!r}')
-        in_channels = tuple(int(c) for c in in_channels) if isinstance(
-            in_channels, (list, tuple)) else (int(in_channels), )
-        if len(in_channels) != len(streams):
-            raise ValueError(f'PCANHead: in_channels {in_channels} must give '
-                             f'one channel count per stream {streams}')
-        self.streams, self.in_channels = streams, in_channels
-        self.init_std = init_std
+        super().__init__(num_classes, in_channels, streams, loss_cls,
+                         init_std, **kwargs)
+        streams, in_channels = self.streams, self.in_channels
 
         if hierarchy is None:
             raise ValueError('PCANHead: hierarchy is required (PCAN '
                              "calibrates at the fine and coarse levels), "
                              "e.g. hierarchy='ma52'")
-        if isinstance(hierarchy, str):
-            from mmext.structures.action_hierarchy import load_hierarchy
-            hierarchy = load_hierarchy(hierarchy)
-        hierarchy = [int(g) for g in hierarchy]
+        hierarchy = self._resolve_hierarchy(hierarchy)
         if len(hierarchy) != num_classes:
             raise ValueError(
                 f'PCANHead: hierarchy maps {len(hierarchy)} fine classes but '
@@ -354,23 +332,8 @@ class PCANHead(BaseHead):
                              f'streams {STREAMS}')
         self.rectify_weights = {s: float(rectify[s]) for s in streams}
 
-        if not isinstance(dropout, dict):
-            dropout = {s: float(dropout) for s in streams}
-        missing = [s for s in streams if s not in dropout]
-        if missing:
-            raise ValueError(
-                f'PCANHead: dropout has no value for streams {missing}')
+        self._build_classifiers(dropout, self.num_coarse_classes)
         d_fine, d_coarse = (int(c) for c in proto_channels)
-        self.avg_pool = nn.AdaptiveAvgPool3d(1)
-        self.dropouts = nn.ModuleDict(
-            {s: nn.Dropout(p=dropout[s]) for s in streams})
-        self.fc_fine = nn.ModuleDict(
-            {s: nn.Linear(c, num_classes) for s, c in zip(streams,
-                                                         in_channels)})
-        self.fc_coarse = nn.ModuleDict({
-            s: nn.Linear(c, self.num_coarse_classes)
-            for s, c in zip(streams, in_channels)
-        })
         self.proj_fine = nn.ModuleDict(
             {s: nn.Linear(c, d_fine) for s, c in zip(streams, in_channels)})
         self.proj_coarse = nn.ModuleDict(
@@ -382,12 +345,6 @@ class PCANHead(BaseHead):
             self.register_buffer(f'{s}_memory_coarse',
                                  torch.randn(self.num_coarse_classes,
                                              d_coarse))
-
-    def init_weights(self) -> None:
-        """Normal init of the classifiers (projections keep PyTorch's)."""
-        for fcs in (self.fc_fine, self.fc_coarse):
-            for fc in fcs.values():
-                normal_init(fc, std=self.init_std)
 
     # --------------------------------------------------------------- forward
     def forward(self, x: Tuple[torch.Tensor], **kwargs) -> Dict:
@@ -402,13 +359,8 @@ class PCANHead(BaseHead):
             'coarse': (B, G)}}`` (logits; ``max`` is the prototype branch's
             input).
         """
-        if isinstance(x, torch.Tensor):
-            x = (x, )
-        if len(x) != len(self.streams):
-            raise ValueError(f'PCANHead expects {len(self.streams)} features '
-                             f'for streams {self.streams}, got {len(x)}')
         out = {}
-        for s, feat in zip(self.streams, x):
+        for s, feat in zip(self.streams, self._stream_features(x)):
             if feat.dim() == 5:
                 avg = self.avg_pool(feat).flatten(1)
                 mx = feat.mean(dim=2).amax(dim=(-2, -1))
@@ -427,12 +379,7 @@ class PCANHead(BaseHead):
     # ------------------------------------------------------------------ loss
     def _labels(self, data_samples: SampleList, batch: int,
                 device) -> Tuple[torch.Tensor, torch.Tensor]:
-        if batch != len(data_samples):
-            raise ValueError(
-                f'PCANHead.loss: got {batch} feature rows for '
-                f'{len(data_samples)} samples; train with num_clips=1')
-        fine = torch.cat([ds.gt_label.view(-1)[:1] for ds in data_samples])
-        fine = fine.long().to(device)
+        fine = self._fine_labels(data_samples, batch, device)
         if fine.min() < 0 or fine.max() >= self.num_classes:
             raise ValueError(f'PCANHead.loss: labels {fine.tolist()} outside '
                              f'[0, {self.num_classes})')
@@ -546,28 +493,3 @@ class PCANHead(BaseHead):
                     fine=self.rectified_logits(s, out).softmax(-1),
                     coarse=out['coarse'].softmax(-1)), num_samples)
         return result
-
-    def predict_by_feat(self, cls_scores: Dict,
-                        data_samples: SampleList) -> SampleList:
-        """Fuse the streams (mean of probabilities) into the samples.
-
-        Args:
-            cls_scores (dict): Output of :meth:`forward`.
-            data_samples (list[ActionDataSample]): The batch samples.
-
-        Returns:
-            list[ActionDataSample]: With ``pred_score``, ``pred_label``,
-            ``pred_coarse_score`` and ``stream_scores``.
-        """
-        probs = self.stream_probabilities(cls_scores, len(data_samples))
-        return write_stream_predictions(probs, self.streams, data_samples)
-
-    def predict(self, feats: Tuple[torch.Tensor], data_samples: SampleList,
-                **kwargs) -> SampleList:
-        """Forward the features and return the predicted samples."""
-        return self.predict_by_feat(self(feats, **kwargs), data_samples)
-
-    def loss(self, feats: Tuple[torch.Tensor], data_samples: SampleList,
-             **kwargs) -> Dict:
-        """Forward the features and compute the losses."""
-        return self.loss_by_feat(self(feats, **kwargs), data_samples)

@@ -12,8 +12,8 @@ pair of 3D backbones.
 from typing import Dict, Optional, Tuple
 
 import torch
-from mmengine.model import BaseModule
 from mmaction.registry import MODELS
+from mmengine.model import BaseModule
 
 __all__ = ['TwoStreamBackbone', 'SingleStreamBackbone', 'STREAM_INPUTS']
 

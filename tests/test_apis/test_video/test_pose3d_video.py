@@ -1,6 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""tools/inference/pose3d_video.py and mmext.apis.video end to end on a generated
-video with tiny random-weight models (see video_fixtures.py)."""
+"""tools/inference/pose3d_video.py and mmext.apis.video end to end on a
+generated video with tiny random-weight models (see video_fixtures.py)."""
 import json
 import sys
 
@@ -14,14 +14,13 @@ import mmext  # noqa: F401
 
 pytest.importorskip('mmcv.ops', reason='mmdet / mmpose models need mmcv ops')
 sys.path.insert(0, str(ROOT / 'tools' / 'inference'))
-import pose3d_video  # noqa: E402
+import pose3d_video
 
-from mmext.apis import init_lifter, lift_sequence  # noqa: E402
-from mmext.apis.video import (StreamingLifter, coco_to_h36m,  # noqa: E402
-                              is_causal)
-from mmext.testing.video import (make_detector_checkpoint,  # noqa: E402
-                                 make_lifter_checkpoint,
-                                 make_pose_checkpoint, write_synthetic_video)
+from mmext.apis import init_lifter, lift_sequence
+from mmext.apis.video import StreamingLifter, coco_to_h36m, is_causal
+from mmext.testing.video import (make_detector_checkpoint,
+                                 make_lifter_checkpoint, make_pose_checkpoint,
+                                 write_synthetic_video)
 
 N = 30  # frames of the test video
 T = 27  # lifter window

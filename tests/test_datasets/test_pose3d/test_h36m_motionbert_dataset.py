@@ -80,7 +80,7 @@ def demo(tmp_path_factory):
     init_default_scope('mmpose')
     out = tmp_path_factory.mktemp('h36m_demo')
     generate(str(out), frames=20, clip_lens=(T, ),
-                              formats=('motionbert', 'clips'))
+             formats=('motionbert', 'clips'))
     pkl = out / 'motion3d' / 'h36m_sh_conf_cam_source_final.pkl'
     with open(pkl, 'rb') as f:
         raw = pickle.load(f)

@@ -2,8 +2,8 @@
 """The base 3D data configs load and build their datasets on SYNTHETIC data."""
 
 import pytest
-from mmengine.config import Config
 from conftest import ROOT
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmext.datasets.pose3d  # noqa: F401

@@ -11,10 +11,9 @@ import torch
 
 import mmext.datasets.vfi  # noqa: F401
 from mmext.datasets.vfi import (LoadVFIFrames, MiddleburyOtherDataset,
-                                MixedVFIDataset, PackVFIInputs,
-                                SNUFILMDataset, UCF101TripletDataset,
-                                VFIChannelReverse, VFIRandomCrop,
-                                VFIRandomRotate90, VFIResize,
+                                MixedVFIDataset, PackVFIInputs, SNUFILMDataset,
+                                UCF101TripletDataset, VFIChannelReverse,
+                                VFIRandomCrop, VFIRandomRotate90, VFIResize,
                                 VFITemporalSwap, Vimeo90KTripletDataset,
                                 X4KTrainDataset, XiphDataset, XTestDataset,
                                 read_rgb)

@@ -18,12 +18,12 @@ from mmaction.structures import ActionDataSample  # noqa: E402
 from mmengine.config import Config  # noqa: E402
 from mmengine.registry import DefaultScope  # noqa: E402
 
-from mmext.models.action import (BlockX3DTSM, HierarchicalRGBPoseHead,  # noqa
-                                 SingleStreamBackbone, TemporalShift3D,
-                                 TwoStreamBackbone, X3DTSM, coarse_log_probs,
-                                 ema_update_prototypes, group_matrix,
-                                 prototype_calibration_loss, temporal_shift_3d,
-                                 tree_consistency_loss)
+from mmext.models.action import (X3DTSM, BlockX3DTSM,  # noqa
+                                 HierarchicalRGBPoseHead, SingleStreamBackbone,
+                                 TemporalShift3D, TwoStreamBackbone,
+                                 coarse_log_probs, ema_update_prototypes,
+                                 group_matrix, prototype_calibration_loss,
+                                 temporal_shift_3d, tree_consistency_loss)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -417,6 +417,7 @@ def test_configs_exist():
 @pytest.mark.parametrize('path', CONFIGS, ids=[p.name for p in CONFIGS])
 def test_config_builds_model(path):
     from mmext.utils import load_config
+
     # mmext's checker: component names and arguments under mmaction's scope
     load_config(str(path), check_data=False)
     cfg = Config.fromfile(str(path))
@@ -429,6 +430,7 @@ def test_config_builds_model(path):
     assert n > 0
     head = model.cls_head
     from mmext.models.action import PCANHead
+
     # PCAN everywhere; the earlier head only in its clearly named variant
     want = HierarchicalRGBPoseHead if 'emaproto' in path.name else PCANHead
     assert type(head) is want

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from mmext.models.layers.ssm import (BiMamba, Mamba, Mamba2,
-                                     MultiDirectionalSSM, RMSNormGated,
-                                     rms_norm_gated, segsum, selective_scan,
-                                     selective_scan_naive, ssd_chunk_scan)
+                                     MultiDirectionalSSM, RMSNormGated)
 from mmext.models.layers.ssm import backend as ssm_backend
+from mmext.models.layers.ssm import (rms_norm_gated, segsum, selective_scan,
+                                     selective_scan_naive, ssd_chunk_scan)
 from mmext.registry import MODELS
 
 torch.set_num_threads(1)

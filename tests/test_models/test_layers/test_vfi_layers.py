@@ -5,9 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mmext.models.layers import (GatedWindowAttention,
-                                 ManifoldHyperConnection, backward_warp,
-                                 expand_streams, reduce_streams,
+from mmext.models.layers import (GatedWindowAttention, ManifoldHyperConnection,
+                                 backward_warp, expand_streams, reduce_streams,
                                  resize_flow, sinkhorn_knopp)
 
 

@@ -592,8 +592,9 @@ def test_mean_fusion_without_adaptive_fusion():
 
 
 def test_registry_build():
-    import mmext.models.pose3d  # noqa: F401  registers into mmpose
     from mmpose.registry import MODELS
+
+    import mmext.models.pose3d  # noqa: F401  registers into mmpose
     model = MODELS.build(dict(type='MotionAGFormer', arch='xs'))
     assert isinstance(model, MotionAGFormer)
     assert len(model.layers) == 12 and model.embed_dims == 64

@@ -22,8 +22,7 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from mmext.models.layers import (AxialGCN, Mlp, layer_norm_mlp,
-                                 resolve_cp_indices,
-                                 topk_similarity_adjacency)
+                                 resolve_cp_indices, topk_similarity_adjacency)
 from mmext.models.pose3d.backbones import MotionAGFormer
 
 DATA = os.path.join(

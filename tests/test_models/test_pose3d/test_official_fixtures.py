@@ -21,8 +21,7 @@ import torch
 from mmpose.registry import MODELS
 
 import mmext.models.pose3d  # noqa: F401 (registers MotionAGFormer)
-from mmext.models.pose3d.backbones import (MotionAGFormer,
-                                           infer_official_config)
+from mmext.models.pose3d.backbones import MotionAGFormer, infer_official_config
 
 
 @pytest.fixture(autouse=True)
