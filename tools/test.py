@@ -50,12 +50,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if not osp.isfile(args.checkpoint):
-            raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
-        cfg = load_config(args.config, args.cfg_options)
-    except ConfigError as err:
-        sys.exit(f'error: {err}')
+    if not osp.isfile(args.checkpoint):
+        raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
 
     setup_run(cfg, args.config, args.work_dir, args.launcher)
     # evaluators that write files (MA52SubmissionMetric) default to work_dir
@@ -84,11 +81,10 @@ def main(argv=None):
         except ValueError as err:
             sys.exit(f'error: {err}')
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+    from mmext.engine.runner import build_runner
     with CleanExit() as guard:  # see tools/train.py
-        runner = guard.track(Runner.from_cfg(cfg) if 'runner_type' not in
-                             cfg else RUNNERS.build(cfg))
+        # the checkpoint must fit the model exactly (AutoResumeRunner)
+        runner = guard.track(build_runner(cfg))
         metrics = runner.test()
     if runner.rank == 0:
         print('Test metrics:')
@@ -98,4 +94,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)
