@@ -24,12 +24,14 @@ file can run code. The clip goes through the config's test pipeline
 import argparse
 import json
 import os.path as osp
-import pickle
 import sys
 from typing import Dict, List, Optional, Sequence
 
 import mmext  # noqa: F401  (applies the upstream patches first)
 from mmengine.config import Config, DictAction
+
+from mmext.fileio import check_finite, load_pickle
+from mmext.utils import load_config
 
 
 def parse_args(argv=None):
@@ -61,28 +63,6 @@ def parse_args(argv=None):
 
 
 # --------------------------------------------------------------- skeleton
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickler that only rebuilds containers and numpy arrays/scalars."""
-
-    _ALLOWED = {
-        ('collections', 'OrderedDict'),
-        ('numpy', 'ndarray'),
-        ('numpy', 'dtype'),
-        ('numpy.core.multiarray', '_reconstruct'),
-        ('numpy.core.multiarray', 'scalar'),
-        ('numpy._core.multiarray', '_reconstruct'),
-        ('numpy._core.multiarray', 'scalar'),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) in self._ALLOWED or (
-                module == 'numpy.dtypes' and name.endswith('DType')):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f'skeleton file references {module}.{name}; only containers and '
-            'numpy arrays are allowed (refusing to run code from a pickle)')
-
-
 def load_skeleton(path: str) -> List[Dict]:
     """Annotations of an mmaction2 skeleton pickle.
 
@@ -95,8 +75,7 @@ def load_skeleton(path: str) -> List[Dict]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'--skeleton: file not found: {path}')
-    with open(path, 'rb') as f:
-        data = _ArrayUnpickler(f).load()
+    data = load_pickle(path, '--skeleton')  # containers + arrays only
     if isinstance(data, dict) and 'annotations' in data:
         annos = data['annotations']
     elif isinstance(data, dict) and 'keypoint' in data:
@@ -109,6 +88,11 @@ def load_skeleton(path: str) -> List[Dict]:
             'of annotations or one annotation with "keypoint"')
     if not annos:
         raise ValueError(f'--skeleton {path} holds no annotations')
+    for i, ann in enumerate(annos):
+        for key in ('keypoint', 'keypoint_score'):
+            if isinstance(ann, dict) and key in ann:
+                check_finite(ann[key], f'--skeleton {path} annotation {i} '
+                             f"({ann.get('frame_dir')})", key)
     return annos
 
 
@@ -167,6 +151,7 @@ def build_model(cfg: Config, checkpoint: str, device: str):
     from mmengine.utils import import_modules_from_strings
 
     from mmext.engine import safe_load
+    from mmext.engine.checkpoint import check_state_dict_fit
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
@@ -178,13 +163,9 @@ def build_model(cfg: Config, checkpoint: str, device: str):
         raise ValueError(f'{checkpoint}: no state_dict found')
     state = {(k[7:] if k.startswith('module.') else k): v
              for k, v in state.items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f'{checkpoint} does not match the model of the config: missing '
-            f'keys {missing[:5]}{"..." if len(missing) > 5 else ""}, '
-            f'unexpected keys {unexpected[:5]}'
-            f'{"..." if len(unexpected) > 5 else ""}')
+    # missing / unexpected / shape-mismatched keys: one line, nothing loaded
+    check_state_dict_fit(model.state_dict(), state, checkpoint)
+    model.load_state_dict(state)
     return model.to(device).eval()
 
 
@@ -267,18 +248,12 @@ def main(argv=None) -> Dict:
     args = parse_args(argv)
     if args.topk < 1:
         sys.exit(f'error: --topk must be >= 1, got {args.topk}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    try:
-        annos = load_skeleton(args.skeleton)
-        annotation = select_annotation(annos, args.sample_index,
-                                       args.frame_dir)
-        model = build_model(cfg, args.checkpoint, args.device)
-        result = run_inference(cfg, model, annotation, args.video, args.topk)
-    except (FileNotFoundError, ValueError, RuntimeError,
-            pickle.UnpicklingError) as err:
-        sys.exit(f'error: {err}')
+    # errors are one line (tools' shared path, mmext.utils.cli_main)
+    cfg = load_config(args.config, args.cfg_options, check_data=False)
+    annos = load_skeleton(args.skeleton)
+    annotation = select_annotation(annos, args.sample_index, args.frame_dir)
+    model = build_model(cfg, args.checkpoint, args.device)
+    result = run_inference(cfg, model, annotation, args.video, args.topk)
     print(format_result(result))
     if args.out:
         with open(args.out, 'w') as f:
@@ -288,4 +263,5 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

@@ -191,8 +191,8 @@ def load_pickle(path: str, what: str = 'pickle') -> Any:
                 IndexError, AttributeError, ImportError, OverflowError,
                 MemoryError, UnicodeDecodeError) as err:
             raise DataFormatError(
-                f'{what} {path}: not a readable pickle '
-                f'({type(err).__name__}: {str(err).splitlines()[0]})'
+                f'{what} {path}: not a readable pickle of the expected '
+                f'format ({type(err).__name__}: {str(err).splitlines()[0]})'
             ) from None
 
 
