@@ -218,7 +218,8 @@ class SafeNpz(dict):
         pass
 
 
-def _read_npy_member(fp, path: str, member: str, allow_object: bool):
+def _read_npy_member(fp, path: str, member: str, allow_object: bool,
+                     file: str = ''):
     fmt = np.lib.format
     version = fmt.read_magic(fp)
     if version == (1, 0):
@@ -233,7 +234,8 @@ def _read_npy_member(fp, path: str, member: str, allow_object: bool):
                 f'{path}: array {member!r} holds Python objects (dtype '
                 f'{dtype}); this format expects plain numeric arrays')
         # numpy writes object arrays as a pickle of the whole array
-        arr = RestrictedUnpickler(fp, path=f'{path}[{member}]').load()
+        arr = RestrictedUnpickler(
+            fp, path=f'{file or path} (array {member!r})').load()
         return np.asarray(arr)
     count = int(np.prod(shape)) if shape else 1
     data = fp.read(count * dtype.itemsize)
@@ -273,7 +275,7 @@ def load_npz(path: str,
                     continue
                 with z.open(info) as fp:
                     out[name[:-4]] = _read_npy_member(
-                        fp, f'{what} {path}', name[:-4], allow_object)
+                        fp, f'{what} {path}', name[:-4], allow_object, path)
     except (UnsafeFileError, DataFormatError):
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
@@ -293,7 +295,7 @@ def load_npy(path: str, what: str = 'npy', allow_object: bool = False):
     with open(path, 'rb') as fp:
         try:
             return _read_npy_member(fp, f'{what} {path}', 'array',
-                                    allow_object)
+                                    allow_object, path)
         except (UnsafeFileError, DataFormatError):
             raise
         except (ValueError, EOFError) as err:

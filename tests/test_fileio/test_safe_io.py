@@ -265,3 +265,31 @@ def test_work_dir_config_read_as_data(tmp_path):
     assert cfg.train_dataloader.dataset.data_root == '<os.getcwd()>'
     assert read_config_dict(str(wd / '20260101_000000' / 'vis_data' /
                                 'config.py'))['lr'] == 0.01
+
+
+def test_datasets_refuse_non_finite_arrays_at_load(tmp_path):
+    """NaN data used to train with `loss: nan` until validation died."""
+    pytest.importorskip('mmpose')
+    from mmext.datasets.pose3d.utils import check_array
+    arr = np.zeros((3, 17, 2))
+    arr[1, 4, 0] = np.inf
+    with pytest.raises(ValueError) as err:
+        check_array(arr, 'joint_2d', 'h36m pickle x.pkl [train]', 3)
+    assert str(err.value) == (
+        "h36m pickle x.pkl [train]: 'joint_2d' holds 1 non-finite values "
+        '(NaN/Inf; first at index (1, 4, 0)); expected finite numbers')
+    np.testing.assert_array_equal(
+        check_array(np.ones((3, 17, 2)), 'joint_2d', 'w', 3),
+        np.ones((3, 17, 2)))
+    pytest.importorskip('mmcv.ops', reason='mmaction needs full mmcv')
+    from mmext.datasets.action.rgbpose_dataset import RGBPoseDataset
+    ann = dict(frame_dir='v0', keypoint=np.full((1, 4, 17, 2), np.nan),
+               keypoint_score=np.ones((1, 4, 17)))
+    path = tmp_path / 'ntu.pkl'
+    with open(path, 'wb') as f:
+        pickle.dump({'split': {}, 'annotations': [ann]}, f)
+    ds = RGBPoseDataset.__new__(RGBPoseDataset)
+    ds.ann_file, ds.dataset_name = str(path), 'NTU60'
+    with pytest.raises(ValueError, match=r'NTU60 .*ntu.pkl sample v0: '
+                       'keypoint holds 136 non-finite values'):
+        ds._load_pkl()

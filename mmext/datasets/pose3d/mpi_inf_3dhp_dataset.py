@@ -141,7 +141,7 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{where}: file not found')
         # 'data' is a pickled dict of sequences: restricted unpickler
-        with load_npz(path, where, allow_object=True) as npz:
+        with load_npz(path, '3dhp npz', allow_object=True) as npz:
             if 'data' not in npz.files:
                 raise KeyError(f"{where}: missing key 'data' (expected "
                                f"keys: ['data']; found: {npz.files})")
