@@ -135,7 +135,9 @@ def safe_load(filename: Union[str, Path],
             type(err).__name__
         raise CheckpointFormatError(
             f'checkpoint {filename} is not a readable torch checkpoint '
-            f'(truncated or wrong format: {first})') from None
+            f'(truncated or corrupt, {osp.getsize(filename)} bytes; torch '
+            f'says: {first}); re-copy it or use another checkpoint'
+        ) from None
 
 
 def _first_reason(text: str) -> str:
