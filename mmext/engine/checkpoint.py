@@ -32,9 +32,9 @@ from mmext.engine.errors import CheckpointFormatError, CheckpointMismatchError
 from mmext.fileio.safe_io import UnsafeFileError
 
 __all__ = [
-    'UnsafeCheckpointError', 'CheckpointFormatError', 'safe_load', 'allowed_checkpoint_globals',
-    'AtomicLocalBackend', 'atomic_write_bytes', 'state_dict_fit',
-    'check_state_dict_fit', 'describe_fit'
+    'UnsafeCheckpointError', 'CheckpointFormatError', 'safe_load',
+    'allowed_checkpoint_globals', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'state_dict_fit', 'check_state_dict_fit', 'describe_fit'
 ]
 
 
@@ -136,8 +136,7 @@ def safe_load(filename: Union[str, Path],
         raise CheckpointFormatError(
             f'checkpoint {filename} is not a readable torch checkpoint '
             f'(truncated or corrupt, {osp.getsize(filename)} bytes; torch '
-            f'says: {first}); re-copy it or use another checkpoint'
-        ) from None
+            f'says: {first}); re-copy it or use another checkpoint') from None
 
 
 def _first_reason(text: str) -> str:
@@ -231,7 +230,8 @@ def _names(keys, n: int = 3) -> str:
     return shown + (f', ... (+{len(keys) - n})' if len(keys) > n else '')
 
 
-def state_dict_fit(model_state: dict, ckpt_state: dict,
+def state_dict_fit(model_state: dict,
+                   ckpt_state: dict,
                    allow: Sequence[str] = ()) -> dict:
     """Compare a checkpoint's state dict with a model's.
 
@@ -248,6 +248,7 @@ def state_dict_fit(model_state: dict, ckpt_state: dict,
         shape, model shape)}``) - the differences not allowed - and
         ``skipped``: every allowed difference (key list).
     """
+
     def allowed(key):
         return any(fnmatch.fnmatchcase(key, pat) for pat in allow)
 
@@ -259,14 +260,19 @@ def state_dict_fit(model_state: dict, ckpt_state: dict,
                 hasattr(model_state[k], 'shape') and \
                 tuple(v.shape) != tuple(model_state[k].shape):
             mismatched[k] = (tuple(v.shape), tuple(model_state[k].shape))
-    skipped = [k for k in missing + unexpected + list(mismatched)
-               if allowed(k)]
+    skipped = [
+        k for k in missing + unexpected + list(mismatched) if allowed(k)
+    ]
     return dict(
         missing=[k for k in missing if not allowed(k)],
         unexpected=[k for k in unexpected if not allowed(k)],
-        mismatched={k: s for k, s in mismatched.items() if not allowed(k)},
+        mismatched={
+            k: s
+            for k, s in mismatched.items() if not allowed(k)
+        },
         skipped=skipped,
-        num_model=len(model_state), num_ckpt=len(ckpt_state))
+        num_model=len(model_state),
+        num_ckpt=len(ckpt_state))
 
 
 def describe_fit(fit: dict) -> str:
@@ -279,16 +285,21 @@ def describe_fit(fit: dict) -> str:
         parts.append(f"{len(fit['unexpected'])} unexpected "
                      f"({_names(fit['unexpected'])})")
     if fit['mismatched']:
-        items = [f'{k} {list(a)} vs model {list(b)}'
-                 for k, (a, b) in list(fit['mismatched'].items())[:3]]
+        items = [
+            f'{k} {list(a)} vs model {list(b)}'
+            for k, (a, b) in list(fit['mismatched'].items())[:3]
+        ]
         more = len(fit['mismatched']) - len(items)
-        parts.append(f"{len(fit['mismatched'])} of another shape "
-                     f"({', '.join(items)}{f', ... (+{more})' if more else ''})")
+        parts.append(
+            f"{len(fit['mismatched'])} of another shape "
+            f"({', '.join(items)}{f', ... (+{more})' if more else ''})")
     return '; '.join(parts)
 
 
-def check_state_dict_fit(model_state: dict, ckpt_state: dict,
-                         source: str, allow: Sequence[str] = ()) -> dict:
+def check_state_dict_fit(model_state: dict,
+                         ckpt_state: dict,
+                         source: str,
+                         allow: Sequence[str] = ()) -> dict:
     """:func:`state_dict_fit`, raising if a difference is not allowed.
 
     Raises:

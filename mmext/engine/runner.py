@@ -124,16 +124,18 @@ class AutoResumeRunner(Runner):
         if fit['skipped']:
             self.logger.warning(
                 f'partial load of {filename} (allowed by {allow}): '
-                f"skipped {len(fit['skipped'])} keys: "
-                + describe_fit(
-                    dict(missing=[k for k in fit['skipped']
-                                  if k not in revised],
-                         unexpected=[k for k in fit['skipped']
-                                     if k in revised and k not in
-                                     model.state_dict()],
-                         mismatched={}))
-                + ''.join(f'; {k} (shape differs)' for k in fit['skipped']
-                          if k in revised and k in model.state_dict()))
+                f"skipped {len(fit['skipped'])} keys: " + describe_fit(
+                    dict(
+                        missing=[
+                            k for k in fit['skipped'] if k not in revised
+                        ],
+                        unexpected=[
+                            k for k in fit['skipped']
+                            if k in revised and k not in model.state_dict()
+                        ],
+                        mismatched={})) +
+                ''.join(f'; {k} (shape differs)' for k in fit['skipped']
+                        if k in revised and k in model.state_dict()))
             skip = set(fit['skipped'])
             checkpoint = dict(checkpoint) if isinstance(checkpoint,
                                                         dict) else {}

@@ -104,12 +104,15 @@ class WorkDirLock:
         self.took_over: Optional[dict] = None
 
     def _info(self) -> dict:
-        return dict(pid=os.getpid(), host=socket.gethostname(),
-                    start_time=_start_time(os.getpid()),
-                    identity=self.identity, config=self.name,
-                    token=self.token,
-                    started=time.strftime('%Y-%m-%d %H:%M:%S'),
-                    command=' '.join(sys.argv))
+        return dict(
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            start_time=_start_time(os.getpid()),
+            identity=self.identity,
+            config=self.name,
+            token=self.token,
+            started=time.strftime('%Y-%m-%d %H:%M:%S'),
+            command=' '.join(sys.argv))
 
     def _read(self) -> Optional[dict]:
         try:
@@ -158,7 +161,8 @@ class WorkDirLock:
         host = info.get('host')
         if info and host != socket.gethostname():
             raise WorkDirLockedError(
-                f'work dir {self.work_dir} is in use by another run ({owner}); '
+                f'work dir {self.work_dir} is in use by another run '
+                f'({owner}); '
                 'its host cannot be checked from here. Use another '
                 f'--work-dir, or delete {self.path} if that run is over')
         if info and _alive(info):

@@ -42,9 +42,9 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 __all__ = [
-    'UnsafeFileError', 'DataFormatError', 'RestrictedUnpickler',
-    'load_pickle', 'load_npz', 'load_npy', 'load_json', 'load_yaml',
-    'load_data', 'read_config_dict', 'check_finite', 'CONVERT_HINT'
+    'UnsafeFileError', 'DataFormatError', 'RestrictedUnpickler', 'load_pickle',
+    'load_npz', 'load_npy', 'load_json', 'load_yaml', 'load_data',
+    'read_config_dict', 'check_finite', 'CONVERT_HINT'
 ]
 
 CONVERT_HINT = (
@@ -131,8 +131,8 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise UnsafeFileError(
             f'refusing to load {self._path}: it uses persistent ids (a torch '
             'checkpoint or another framework\'s object pickle, not a data '
-            'file); load checkpoints with mmext.engine.safe_load',
-            self._path, 'persistent_load')
+            'file); load checkpoints with mmext.engine.safe_load', self._path,
+            'persistent_load')
 
 
 _MAGIC = {
@@ -218,7 +218,10 @@ class SafeNpz(dict):
         pass
 
 
-def _read_npy_member(fp, path: str, member: str, allow_object: bool,
+def _read_npy_member(fp,
+                     path: str,
+                     member: str,
+                     allow_object: bool,
                      file: str = ''):
     fmt = np.lib.format
     version = fmt.read_magic(fp)
@@ -274,8 +277,9 @@ def load_npz(path: str,
                 if not name.endswith('.npy'):
                     continue
                 with z.open(info) as fp:
-                    out[name[:-4]] = _read_npy_member(
-                        fp, f'{what} {path}', name[:-4], allow_object, path)
+                    out[name[:-4]] = _read_npy_member(fp, f'{what} {path}',
+                                                      name[:-4], allow_object,
+                                                      path)
     except (UnsafeFileError, DataFormatError):
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
@@ -299,9 +303,8 @@ def load_npy(path: str, what: str = 'npy', allow_object: bool = False):
         except (UnsafeFileError, DataFormatError):
             raise
         except (ValueError, EOFError) as err:
-            raise DataFormatError(
-                f'{what} {path}: not a readable .npy array '
-                f'({str(err).splitlines()[0]})') from None
+            raise DataFormatError(f'{what} {path}: not a readable .npy array '
+                                  f'({str(err).splitlines()[0]})') from None
 
 
 def load_json(path: str, what: str = 'json') -> Any:
@@ -311,8 +314,8 @@ def load_json(path: str, what: str = 'json') -> Any:
         with open(path, encoding='utf-8') as f:
             return json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise DataFormatError(f'{what} {path}: not valid JSON ({err})'
-                              ) from None
+        raise DataFormatError(
+            f'{what} {path}: not valid JSON ({err})') from None
 
 
 def load_yaml(path: str, what: str = 'yaml') -> Any:
@@ -329,17 +332,23 @@ def load_yaml(path: str, what: str = 'yaml') -> Any:
             f'({CONVERT_HINT})', path, 'yaml-tag') from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         first = str(err).splitlines()[0]
-        raise DataFormatError(f'{what} {path}: not valid YAML ({first})'
-                              ) from None
+        raise DataFormatError(
+            f'{what} {path}: not valid YAML ({first})') from None
 
 
 def load_data(path: str, what: Optional[str] = None, **kwargs) -> Any:
     """Load a data file by its extension (``.pkl``/``.pickle``, ``.npz``,
     ``.npy``, ``.json``, ``.yaml``/``.yml``)."""
     ext = osp.splitext(str(path))[1].lower()
-    readers = {'.pkl': load_pickle, '.pickle': load_pickle,
-               '.npz': load_npz, '.npy': load_npy, '.json': load_json,
-               '.yaml': load_yaml, '.yml': load_yaml}
+    readers = {
+        '.pkl': load_pickle,
+        '.pickle': load_pickle,
+        '.npz': load_npz,
+        '.npy': load_npy,
+        '.json': load_json,
+        '.yaml': load_yaml,
+        '.yml': load_yaml
+    }
     if ext not in readers:
         raise DataFormatError(
             f'{what or "data file"} {path}: unknown extension {ext!r} '
@@ -372,8 +381,11 @@ class _LiteralReader(ast.NodeVisitor):
         if isinstance(node, ast.Name):
             if node.id in self.values:
                 return self.values[node.id]
-            return {'True': True, 'False': False, 'None': None}.get(
-                node.id, f'<{node.id}>')
+            return {
+                'True': True,
+                'False': False,
+                'None': None
+            }.get(node.id, f'<{node.id}>')
         try:
             return ast.literal_eval(node)
         except (ValueError, SyntaxError, TypeError):
@@ -430,4 +442,3 @@ def check_finite(arr, where: str, name: str) -> np.ndarray:
             f'{where}: {name} holds {int(bad.sum())} non-finite values '
             f'(NaN/Inf; first at index {first}); expected finite numbers')
     return a
-

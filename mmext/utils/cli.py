@@ -79,8 +79,8 @@ def cli_main(main: Callable, argv: Optional[List[str]] = None) -> None:
         argv (list[str], optional): Defaults to ``sys.argv[1:]``.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = '--debug' in argv or os.environ.get('MMEXT_DEBUG', '') not in (
-        '', '0')
+    debug = '--debug' in argv or os.environ.get('MMEXT_DEBUG',
+                                                '') not in ('', '0')
     argv = [a for a in argv if a != '--debug']
     try:
         if inspect.signature(main).parameters:
@@ -98,5 +98,6 @@ def cli_main(main: Callable, argv: Optional[List[str]] = None) -> None:
         if debug:
             raise
         sys.exit(format_error(err))
-    sys.exit(result if isinstance(result, int) and
-             not isinstance(result, bool) else 0)
+    sys.exit(
+        result
+        if isinstance(result, int) and not isinstance(result, bool) else 0)

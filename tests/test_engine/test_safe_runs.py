@@ -51,14 +51,14 @@ def trained(tmp_path_factory):
 # ------------------------------------------------------- checkpoints fit
 def test_load_from_of_another_model_is_refused(tmp_path, trained):
     ckpt = str(trained / 'epoch_2.pth')
-    runner = _runner(tmp_path / 'a', load_from=ckpt,
-                     **{'model.hidden': 32})
+    runner = _runner(tmp_path / 'a', load_from=ckpt, **{'model.hidden': 32})
     with pytest.raises(CheckpointMismatchError) as err:
         runner.train()
     line = str(err.value)
     assert '\n' not in line
     assert f'checkpoint {ckpt} does not fit the model' in line
-    assert ': 3 of another shape (net.0.weight [16, 8] vs model [32, 8]' in line
+    assert ': 3 of another shape (net.0.weight [16, 8] vs model [32, 8]' \
+        in line
     assert 'load_from_allow_mismatch' in line and '--allow-partial' in line
 
 
@@ -66,8 +66,8 @@ def test_allowed_mismatch_loads_the_rest_and_says_what_it_skipped(
         tmp_path, trained):
     ckpt = str(trained / 'epoch_2.pth')
     ref = safe_load(ckpt)['state_dict']
-    runner = _runner(tmp_path / 'b', load_from=ckpt, max_epochs=0,
-                     **{'model.dim': 8})
+    runner = _runner(
+        tmp_path / 'b', load_from=ckpt, max_epochs=0, **{'model.dim': 8})
     runner.cfg.load_from_allow_mismatch = ['net.3.*']
     with torch.no_grad():
         runner.model.net[3].bias.fill_(7.)
@@ -76,13 +76,13 @@ def test_allowed_mismatch_loads_the_rest_and_says_what_it_skipped(
     state['extra.weight'] = torch.zeros(1)
     path = tmp_path / 'extra.pth'
     torch.save({'state_dict': state}, path)
-    with pytest.raises(CheckpointMismatchError, match='1 unexpected '
-                       r'\(extra.weight\)'):
+    with pytest.raises(
+            CheckpointMismatchError, match='1 unexpected '
+            r'\(extra.weight\)'):
         runner.load_checkpoint(str(path))
     runner.cfg.load_from_allow_mismatch = ['extra.*']
     runner.load_checkpoint(str(path))
-    torch.testing.assert_close(runner.model.net[0].weight,
-                               ref['net.0.weight'])
+    torch.testing.assert_close(runner.model.net[0].weight, ref['net.0.weight'])
     # strict=False in load_from: anything may differ
     other = {k: v for k, v in ref.items() if not k.startswith('net.3')}
     torch.save({'state_dict': other}, path)
@@ -95,9 +95,13 @@ def test_allowed_mismatch_loads_the_rest_and_says_what_it_skipped(
 
 
 def test_test_tool_refuses_wrong_checkpoint_in_one_line(tmp_path, trained):
-    proc = run_tool(['test.py', str(TOY), str(trained / 'epoch_2.pth'),
-                     '--work-dir', str(tmp_path), '--cfg-options',
-                     'model.hidden=24'], timeout=300)
+    proc = run_tool([
+        'test.py',
+        str(TOY),
+        str(trained / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path), '--cfg-options', 'model.hidden=24'
+    ],
+                    timeout=300)
     assert proc.returncode == 1
     assert 'Traceback' not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]
@@ -105,9 +109,13 @@ def test_test_tool_refuses_wrong_checkpoint_in_one_line(tmp_path, trained):
                            'not fit the model')
     assert 'Test metrics' not in proc.stdout
     # --debug shows the traceback
-    proc = run_tool(['test.py', str(TOY), str(trained / 'epoch_2.pth'),
-                     '--work-dir', str(tmp_path), '--debug', '--cfg-options',
-                     'model.hidden=24'], timeout=300)
+    proc = run_tool([
+        'test.py',
+        str(TOY),
+        str(trained / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path), '--debug', '--cfg-options', 'model.hidden=24'
+    ],
+                    timeout=300)
     assert 'Traceback' in proc.stderr and 'CheckpointMismatchError' in \
         proc.stderr
 
@@ -128,8 +136,8 @@ def test_resume_auto_refuses_a_checkpoint_of_another_model(tmp_path):
 def test_resume_names_optimizer_settings_that_differ(tmp_path):
     wd = tmp_path / 'wd'
     _runner(wd, max_epochs=1).train()
-    runner = _runner(wd, max_epochs=2, resume='auto',
-                     **{'optim_wrapper.optimizer.lr': 0.5})
+    runner = _runner(
+        wd, max_epochs=2, resume='auto', **{'optim_wrapper.optimizer.lr': 0.5})
     runner.train()
     log = next(wd.glob('2*/2*.log'), None)
     text = ''.join(p.read_text() for p in wd.glob('2*/2*.log'))
@@ -140,9 +148,15 @@ def test_resume_names_optimizer_settings_that_differ(tmp_path):
 
 def _lock(wd, pid, identity, host=None, start=None):
     wd.mkdir(parents=True, exist_ok=True)
-    (wd / LOCK_NAME).write_text(json.dumps(dict(
-        pid=pid, host=host or socket.gethostname(), identity=identity,
-        start_time=start, config='other.py', token='t')))
+    (wd / LOCK_NAME).write_text(
+        json.dumps(
+            dict(
+                pid=pid,
+                host=host or socket.gethostname(),
+                identity=identity,
+                start_time=start,
+                config='other.py',
+                token='t')))
 
 
 def test_second_run_in_a_live_work_dir_is_refused(tmp_path):
@@ -172,8 +186,9 @@ def test_stale_lock_same_config_resumes_other_config_refused(tmp_path):
     dead = subprocess.Popen(['true'])
     dead.wait()
     _lock(wd, dead.pid, 'someone-else')
-    with pytest.raises(WorkDirLockedError, match='different config that '
-                       'died'):
+    with pytest.raises(
+            WorkDirLockedError, match='different config that '
+            'died'):
         _runner(wd, max_epochs=1).train()
     _lock(wd, dead.pid, config_identity(_cfg(wd)))
     runner = _runner(wd, max_epochs=1)
@@ -201,8 +216,7 @@ def test_only_rank0_takes_the_lock_and_errors_reach_every_rank(
             sent['got'] = list(obj)
             obj[0] = 'work dir X is in use by another run (from rank 0)'
 
-        monkeypatch.setattr(runner_module, 'broadcast_object_list',
-                            broadcast)
+        monkeypatch.setattr(runner_module, 'broadcast_object_list', broadcast)
         with pytest.raises(WorkDirLockedError, match='from rank 0'):
             runner.train()
         assert sent['got'] == [None]  # rank 1 did not check the lock itself
@@ -215,9 +229,13 @@ def test_nan_inputs_stop_training_at_their_batch(tmp_path):
     x = np.random.RandomState(0).randn(32, 8).astype(np.float32)
     x[5, 2] = np.nan
     np.save(tmp_path / 'x.npy', x)
-    runner = _runner(tmp_path / 'wd', max_epochs=3, **{
-        'train_dataloader.dataset.data_root': str(tmp_path),
-        'train_dataloader.sampler.shuffle': False})
+    runner = _runner(
+        tmp_path / 'wd',
+        max_epochs=3,
+        **{
+            'train_dataloader.dataset.data_root': str(tmp_path),
+            'train_dataloader.sampler.shuffle': False
+        })
     with pytest.raises(NonFiniteError) as err:
         runner.train()
     msg = str(err.value)
@@ -298,10 +316,13 @@ def test_improving_epoch_writes_its_checkpoint_once(tmp_path, monkeypatch):
     wd = tmp_path / 'wd'
     runner = _runner(wd, max_epochs=3)
     runner.train()
-    scores = [json.loads(x) for x in next(wd.glob('2*/vis_data/scalars.json'))
-              .read_text().splitlines()]
-    assert [s['toy/mse'] for s in scores if 'toy/mse' in s] == sorted(
-        [s['toy/mse'] for s in scores if 'toy/mse' in s], reverse=True)
+    scores = [
+        json.loads(x) for x in next(wd.glob(
+            '2*/vis_data/scalars.json')).read_text().splitlines()
+    ]
+    assert [s['toy/mse'] for s in scores if 'toy/mse' in s
+            ] == sorted([s['toy/mse'] for s in scores if 'toy/mse' in s],
+                        reverse=True)
     pth = [w for w in writes if w.endswith('.pth')]
     assert pth == ['epoch_1.pth', 'epoch_2.pth', 'epoch_3.pth'], pth
     best = next(wd.glob('best_*.pth'))

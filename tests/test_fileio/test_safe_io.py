@@ -35,8 +35,7 @@ class _ExecPayload:
 
     def __reduce__(self):
         import builtins
-        return (builtins.exec,
-                (f"open({self.marker!r}, 'w').write('x')", ))
+        return (builtins.exec, (f"open({self.marker!r}, 'w').write('x')", ))
 
 
 def _benign():
@@ -46,7 +45,12 @@ def _benign():
         source=np.array(['s_09_act_02_subact_01_ca_01'] * 4),
         camera_name=['54138969'] * 4,
         factor=np.float32(2.5),
-        nested={'split': {'xsub_train': ['a', 'b']}, 'ids': (1, 2.0, None)},
+        nested={
+            'split': {
+                'xsub_train': ['a', 'b']
+            },
+            'ids': (1, 2.0, None)
+        },
         labels={1, 2},
         raw=b'\x00\x01',
         dtype=np.dtype('float64'))
@@ -101,15 +105,20 @@ def test_dataset_call_sites_refuse_crafted_pickles(tmp_path):
     assert not marker.exists()
     good = tmp_path / 'good_cameras.pkl'
     mmengine.dump({'S1': {'R': np.eye(3), 'name': 'x'}}, str(good))
-    np.testing.assert_array_equal(mmengine.load(str(good))['S1']['R'],
-                                  np.eye(3))
+    np.testing.assert_array_equal(
+        mmengine.load(str(good))['S1']['R'], np.eye(3))
 
 
 def test_npz_object_arrays_restricted(tmp_path):
     marker = tmp_path / 'pwned'
     # MPI-INF-3DHP layout: 'data' is a pickled dict in an object array
-    seqs = {'TS1': {'data_2d': np.zeros((5, 17, 2)),
-                    'data_3d': np.zeros((5, 17, 3)), 'valid': np.ones(5)}}
+    seqs = {
+        'TS1': {
+            'data_2d': np.zeros((5, 17, 2)),
+            'data_3d': np.zeros((5, 17, 3)),
+            'valid': np.ones(5)
+        }
+    }
     good = tmp_path / 'data_test_3dhp.npz'
     np.savez(good, data=np.array(seqs, dtype=object))
     with load_npz(str(good), '3dhp npz', allow_object=True) as npz:
@@ -118,8 +127,10 @@ def test_npz_object_arrays_restricted(tmp_path):
     np.testing.assert_array_equal(got['TS1']['data_3d'], np.zeros((5, 17, 3)))
 
     evil = tmp_path / 'evil.npz'
-    np.savez(evil, data=np.array({'TS1': _Payload(marker)}, dtype=object),
-             poses=np.zeros((3, 165)))
+    np.savez(
+        evil,
+        data=np.array({'TS1': _Payload(marker)}, dtype=object),
+        poses=np.zeros((3, 165)))
     with pytest.raises(UnsafeFileError, match='system'):
         load_npz(str(evil), '3dhp npz', allow_object=True)
     # formats of plain arrays refuse object arrays outright
@@ -128,8 +139,11 @@ def test_npz_object_arrays_restricted(tmp_path):
     assert not marker.exists()
 
     plain = tmp_path / 'beat2.npz'
-    np.savez(plain, poses=np.arange(6.).reshape(2, 3), gender=np.array('m'),
-             fortran=np.asfortranarray(np.arange(6).reshape(2, 3)))
+    np.savez(
+        plain,
+        poses=np.arange(6.).reshape(2, 3),
+        gender=np.array('m'),
+        fortran=np.asfortranarray(np.arange(6).reshape(2, 3)))
     z = load_npz(str(plain), 'BEAT2 npz', allow_object=True)
     np.testing.assert_array_equal(z['poses'], np.arange(6.).reshape(2, 3))
     np.testing.assert_array_equal(z['fortran'], np.arange(6).reshape(2, 3))
@@ -155,14 +169,18 @@ def test_beat2_converter_refuses_crafted_npz(tmp_path, monkeypatch):
     # the SMPL-X model is the user's licensed file: stand in for it, so the
     # converter reaches the BEAT2 npz load
     monkeypatch.setattr(converters, '_load_smplx_model', lambda path: {})
-    monkeypatch.setattr(converters, 'smplx_parents',
-                        lambda model: list(range(len(converters.SMPLX_JOINTS))))
+    monkeypatch.setattr(
+        converters, 'smplx_parents',
+        lambda model: list(range(len(converters.SMPLX_JOINTS))))
     marker = tmp_path / 'pwned'
     src = tmp_path / 'beat2'
     src.mkdir()
-    np.savez(src / '2_scott_0_1_1.npz', poses=np.zeros((4, 165)),
-             trans=np.zeros((4, 3)), betas=np.zeros(10),
-             meta=np.array([_Payload(marker)], dtype=object))
+    np.savez(
+        src / '2_scott_0_1_1.npz',
+        poses=np.zeros((4, 165)),
+        trans=np.zeros((4, 3)),
+        betas=np.zeros(10),
+        meta=np.array([_Payload(marker)], dtype=object))
     with pytest.raises(UnsafeFileError, match='system'):
         converters.convert_beat2(str(src), str(tmp_path / 'out'), 'smplx')
     assert not marker.exists()
@@ -236,7 +254,11 @@ def test_checkpoint_loader_says_not_a_checkpoint(tmp_path, kind):
 def test_checkpoint_legacy_pickle_payload_still_unsafe(tmp_path):
     marker = tmp_path / 'pwned'
     path = tmp_path / 'legacy.pth'
-    torch.save({'w': torch.ones(1), 'x': _Payload(marker)}, path,
+    torch.save({
+        'w': torch.ones(1),
+        'x': _Payload(marker)
+    },
+               path,
                _use_new_zipfile_serialization=False)
     with pytest.raises(UnsafeCheckpointError):
         safe_load(path)
@@ -263,8 +285,8 @@ def test_work_dir_config_read_as_data(tmp_path):
     assert cfg.optim_wrapper.optimizer.lr == 0.01
     assert cfg.get('train_dataloader').get('batch_size') == 16
     assert cfg.train_dataloader.dataset.data_root == '<os.getcwd()>'
-    assert read_config_dict(str(wd / '20260101_000000' / 'vis_data' /
-                                'config.py'))['lr'] == 0.01
+    assert read_config_dict(
+        str(wd / '20260101_000000' / 'vis_data' / 'config.py'))['lr'] == 0.01
 
 
 def test_datasets_refuse_non_finite_arrays_at_load(tmp_path):
@@ -283,13 +305,17 @@ def test_datasets_refuse_non_finite_arrays_at_load(tmp_path):
         np.ones((3, 17, 2)))
     pytest.importorskip('mmcv.ops', reason='mmaction needs full mmcv')
     from mmext.datasets.action.rgbpose_dataset import RGBPoseDataset
-    ann = dict(frame_dir='v0', keypoint=np.full((1, 4, 17, 2), np.nan),
-               keypoint_score=np.ones((1, 4, 17)))
+    ann = dict(
+        frame_dir='v0',
+        keypoint=np.full((1, 4, 17, 2), np.nan),
+        keypoint_score=np.ones((1, 4, 17)))
     path = tmp_path / 'ntu.pkl'
     with open(path, 'wb') as f:
         pickle.dump({'split': {}, 'annotations': [ann]}, f)
     ds = RGBPoseDataset.__new__(RGBPoseDataset)
     ds.ann_file, ds.dataset_name = str(path), 'NTU60'
-    with pytest.raises(ValueError, match=r'NTU60 .*ntu.pkl sample v0: '
-                       'keypoint holds 136 non-finite values'):
+    with pytest.raises(
+            ValueError,
+            match=r'NTU60 .*ntu.pkl sample v0: '
+            'keypoint holds 136 non-finite values'):
         ds._load_pkl()

@@ -1,6 +1,5 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Numpy helpers shared by the 3D pose-lifting datasets (no mmpose import)."""
-import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
 

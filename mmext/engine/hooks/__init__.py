@@ -16,6 +16,6 @@ from .stateful import StatefulHook
 __all__ = [
     'AMPWarmupHook', 'CurriculumHook', 'DataCurriculumHook', 'EpochSeedHook',
     'FreezeModulesHook', 'GANBalanceHook', 'GANGuardHook', 'GANLogHook',
-    'JointOrderCheckHook', 'NonFiniteLossHook', 'OptunaPruningHook', 'SafeCheckpointHook',
-    'StatefulHook'
+    'JointOrderCheckHook', 'NonFiniteLossHook', 'OptunaPruningHook',
+    'SafeCheckpointHook', 'StatefulHook'
 ]

@@ -94,8 +94,8 @@ class SafeCheckpointHook(CheckpointHook):
     def after_train_epoch(self, runner) -> None:
         if not self.by_epoch:
             return
-        if not (self.every_n_epochs(runner, self.interval, self.save_begin)
-                or (self.save_last and self.is_last_train_epoch(runner))):
+        if not (self.every_n_epochs(runner, self.interval, self.save_begin) or
+                (self.save_last and self.is_last_train_epoch(runner))):
             return
         step = runner.epoch + 1
         if self._validates_after(runner, step):
@@ -218,11 +218,9 @@ class SafeCheckpointHook(CheckpointHook):
     def _best_paths(self):
         if getattr(self, 'best_ckpt_path_dict', None):
             return dict(self.best_ckpt_path_dict)
-        if self.save_best is None or not getattr(self, 'key_indicators',
-                                                 None):
+        if self.save_best is None or not getattr(self, 'key_indicators', None):
             return {}
-        return {self.key_indicators[0]: getattr(self, 'best_ckpt_path',
-                                                None)}
+        return {self.key_indicators[0]: getattr(self, 'best_ckpt_path', None)}
 
     def _sweep_orphans(self, runner) -> None:
         out_dir = str(self.out_dir)
@@ -237,8 +235,10 @@ class SafeCheckpointHook(CheckpointHook):
                 if src and osp.isfile(src):
                     _link_or_copy(src, best)
             prefix = f'best_{key}_'.replace('/', '_')
-            for path in glob.glob(osp.join(glob.escape(out_dir),
-                                           glob.escape(prefix) + '*.pth')):
+            for path in glob.glob(
+                    osp.join(
+                        glob.escape(out_dir),
+                        glob.escape(prefix) + '*.pth')):
                 tail = osp.basename(path)[len(prefix):]
                 if re.fullmatch(r'(epoch|iter)_\d+\.pth', tail) and \
                         osp.abspath(path) != osp.abspath(best):
@@ -246,8 +246,8 @@ class SafeCheckpointHook(CheckpointHook):
                     removed.append(path)
         keep = list(self.keep_ckpt_ids) if self.max_keep_ckpts > 0 else []
         if keep:
-            for path in glob.glob(osp.join(glob.escape(out_dir),
-                                           'epoch_*.pth')):
+            for path in glob.glob(
+                    osp.join(glob.escape(out_dir), 'epoch_*.pth')):
                 m = re.fullmatch(r'epoch_(\d+)\.pth', osp.basename(path))
                 if m and int(m.group(1)) < min(keep) and \
                         int(m.group(1)) not in keep:
@@ -265,8 +265,8 @@ def _link_or_copy(src: str, dst: str) -> None:
     replacing ``dst`` atomically."""
     if osp.abspath(src) == osp.abspath(dst):
         return
-    tmp = osp.join(osp.dirname(dst),
-                   f'.{osp.basename(dst)}.{secrets.token_hex(4)}.tmp')
+    tmp = osp.join(
+        osp.dirname(dst), f'.{osp.basename(dst)}.{secrets.token_hex(4)}.tmp')
     try:
         os.link(src, tmp)
     except OSError:

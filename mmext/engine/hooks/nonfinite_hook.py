@@ -43,8 +43,8 @@ def _nonfinite_tensors(obj, path: str, out: List[str], depth: int = 0):
 
 
 def _sample_indices(data_batch) -> Optional[list]:
-    samples = data_batch.get('data_samples') if isinstance(
-        data_batch, dict) else None
+    samples = data_batch.get('data_samples') if isinstance(data_batch,
+                                                           dict) else None
     if not isinstance(samples, (list, tuple)):
         return None
     found = []
@@ -158,8 +158,8 @@ class NonFiniteLossHook(Hook):
                   '): check the data' if bad_inputs else
                   "the batch's inputs are finite: the model diverged "
                   '(lower the lr, check AMP / the loss)')
-        why = (f'in the first {self.warmup_iters} iterations' if in_warmup
-               else f'{self.streak} iterations in a row')
+        why = (f'in the first {self.warmup_iters} iterations'
+               if in_warmup else f'{self.streak} iterations in a row')
         raise NonFiniteError(
             f'non-finite loss ({self.loss_key}={value}) at iter {it}, '
             f'{samples}; {inputs}. Stopped: a non-finite loss {why} '
