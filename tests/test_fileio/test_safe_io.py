@@ -319,3 +319,12 @@ def test_datasets_refuse_non_finite_arrays_at_load(tmp_path):
             match=r'NTU60 .*ntu.pkl sample v0: '
             'keypoint holds 136 non-finite values'):
         ds._load_pkl()
+
+
+def test_gesture_api_refuses_nan_audio():
+    from mmext.apis.gesture_inference import generate_motion
+    wave = np.zeros(16000, np.float32)
+    wave[100] = np.nan
+    with pytest.raises(ValueError, match='audio: waveform holds 1 '
+                       'non-finite values'):
+        generate_motion(None, wave, 16000, 15., np.zeros((4, 9, 3)), 34)
