@@ -385,6 +385,52 @@ def _mmengine_dist_cpu():
         cls.__init__ = __init__
 
 
+@_patch(
+    'mmengine_safe_data_handlers',
+    upstream='open-mmlab/mmengine fileio/handlers/pickle_handler.py '
+    '(pickle.load) and yaml_handler.py (yaml.load with the full Loader)',
+    summary='mmengine.load() of a .pkl runs any code the pickle names, and '
+    'of a .yaml constructs arbitrary Python objects; mmpose (camera files, '
+    'annotations) and mmaction read datasets through it. Route both '
+    'through mmext.fileio: the restricted unpickler (containers, numbers, '
+    'strings, numpy arrays) and yaml SafeLoader.')
+def _mmengine_safe_data_handlers():
+    import contextvars
+
+    import mmengine
+    import mmengine.fileio
+    import yaml
+    from mmengine.fileio import io as mm_io
+    from mmengine.fileio.handlers import PickleHandler, YamlHandler
+
+    from mmext.fileio.safe_io import RestrictedUnpickler
+
+    if getattr(PickleHandler.load_from_fileobj, '_mmext_patched', False):
+        return
+    current = contextvars.ContextVar('mmext_loading', default='<stream>')
+    original_load = mm_io.load
+
+    def load(file, *args, **kwargs):  # remembers the file for messages
+        token = current.set(str(getattr(file, 'name', file)))
+        try:
+            return original_load(file, *args, **kwargs)
+        finally:
+            current.reset(token)
+
+    def load_pickle(self, file, **kwargs):
+        name = getattr(file, 'name', None) or current.get()
+        return RestrictedUnpickler(file, path=str(name)).load()
+
+    def load_yaml(self, file, **kwargs):
+        kwargs['Loader'] = getattr(yaml, 'CSafeLoader', yaml.SafeLoader)
+        return yaml.load(file, **kwargs)
+
+    load_pickle._mmext_patched = load_yaml._mmext_patched = True
+    PickleHandler.load_from_fileobj = load_pickle
+    YamlHandler.load_from_fileobj = load_yaml
+    mm_io.load = mmengine.fileio.load = mmengine.load = load
+
+
 def apply_all() -> None:
     """Apply every patch once (idempotent). Set ``MMEXT_NO_PATCHES=1`` to
     skip them, e.g. to reproduce an upstream bug."""

@@ -104,6 +104,39 @@ def test_local_backend_is_atomic(tmp_path):
     assert not list(tmp_path.glob('.x.pth.*'))  # no temp file left behind
 
 
+SAFE_LOAD_CODE = """
+    import os, pickle
+    import mmext, mmengine
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ('touch ' + os.environ['MARKER'], ))
+
+    with open(os.environ['DATA'], 'wb') as f:
+        pickle.dump({'cameras': Payload()}, f)
+    try:
+        mmengine.load(os.environ['DATA'])
+    except pickle.UnpicklingError as err:
+        print('refused:', err)
+"""
+
+
+@pytest.mark.parametrize('patched', [True, False])
+def test_mmengine_load_of_a_crafted_pickle(tmp_path, patched):
+    """mmpose reads camera files / annotations through mmengine.load."""
+    marker, path = tmp_path / 'ran', tmp_path / 'cameras.pkl'
+    env = dict(MARKER=marker, DATA=path)
+    if not patched:
+        env['MMEXT_NO_PATCHES'] = '1'
+    proc = _python(SAFE_LOAD_CODE, **env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if patched:
+        assert f'refused: refusing to load {path}' in proc.stdout
+        assert not marker.exists()
+    else:  # the upstream behaviour: the pickle runs os.system
+        assert marker.exists()
+
+
 def test_dist_init_on_cpu_without_cuda():
     if torch.cuda.is_available():
         pytest.skip('checks the CPU path')

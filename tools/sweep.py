@@ -9,10 +9,10 @@
 See ``python tools/sweep.py -h`` and docs/tools/sweep.md; the code is
 :mod:`mmext.workflow.sweep`.
 """
-import sys
 
 
 from mmext.workflow.sweep.cli import main
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmext.utils import cli_main
+    cli_main(main)

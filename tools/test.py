@@ -50,12 +50,9 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        if not osp.isfile(args.checkpoint):
-            raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
-        cfg = load_config(args.config, args.cfg_options)
-    except ConfigError as err:
-        sys.exit(f'error: {err}')
+    if not osp.isfile(args.checkpoint):
+        raise ConfigError(f'checkpoint file not found: {args.checkpoint}')
+    cfg = load_config(args.config, args.cfg_options)
 
     setup_run(cfg, args.config, args.work_dir, args.launcher)
     if osp.abspath(osp.dirname(args.config)) == osp.abspath(cfg.work_dir):
@@ -90,11 +87,10 @@ def main(argv=None):
         except ValueError as err:
             sys.exit(f'error: {err}')
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
+    from mmext.engine.runner import build_runner
     with CleanExit() as guard:  # see tools/train.py
-        runner = guard.track(Runner.from_cfg(cfg) if 'runner_type' not in
-                             cfg else RUNNERS.build(cfg))
+        # the checkpoint must fit the model exactly (AutoResumeRunner)
+        runner = guard.track(build_runner(cfg))
         metrics = runner.test()
     if runner.rank == 0:
         print('Test metrics:')
@@ -104,4 +100,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

@@ -10,7 +10,6 @@ Multi-process / multi-GPU: ``bash tools/dist_train.sh CONFIG GPUS [args]``.
 import argparse
 import os
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 
@@ -39,6 +38,12 @@ def parse_args(argv=None):
         action='store_true',
         help='scale the lr by (world size x batch size) / '
         'auto_scale_lr.base_batch_size')
+    parser.add_argument(
+        '--allow-partial',
+        action='store_true',
+        help='let load_from miss, add or reshape any state-dict keys (the '
+        'log lists what was skipped); a config allows named keys with '
+        "load_from_allow_mismatch = ['pattern', ...]")
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -86,6 +91,9 @@ def merge_args(cfg, args):
                 'dict(enable=..., base_batch_size=N) in the config')
         cfg.auto_scale_lr.enable = True
 
+    if args.allow_partial:
+        cfg.load_from_allow_mismatch = ['*']
+
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -100,24 +108,17 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-        cfg = merge_args(cfg, args)
-    except ConfigError as err:
-        sys.exit(f'error: {err}')
+    cfg = load_config(args.config, args.cfg_options)
+    cfg = merge_args(cfg, args)
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
+    from mmext.engine.runner import build_runner
     # CleanExit: barrier + destroy_process_group before the interpreter
     # exits (a gloo run may otherwise abort at exit after succeeding)
     with CleanExit() as guard:
-        if 'runner_type' not in cfg:
-            runner = guard.track(Runner.from_cfg(cfg))
-        else:
-            runner = guard.track(RUNNERS.build(cfg))
+        runner = guard.track(build_runner(cfg))
         runner.train()
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

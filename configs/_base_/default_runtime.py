@@ -16,6 +16,11 @@ default_hooks = dict(
         save_best='auto',
         rule=None),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # A NaN/Inf loss in the first 20 iterations, or 5 in a row later,
+    # stops the run with the iteration, the samples and whether the inputs
+    # were non-finite (GAN runs keep GANGuardHook's skip policy instead).
+    nonfinite=dict(type='mmext.NonFiniteLossHook', warmup_iters=20,
+                   max_consecutive=5),
 )
 # Re-seeds every epoch from (seed, epoch, rank) so that a resumed run draws
 # the same random numbers as an uninterrupted one.

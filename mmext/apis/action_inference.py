@@ -20,11 +20,11 @@ Error messages name the command-line option of the tools that feeds each
 argument (``--skeleton``, ``--video``, ...).
 """
 import os.path as osp
-import pickle
 from typing import Dict, List, Optional, Sequence
 
 from mmengine.config import Config
 
+from mmext.fileio import check_finite, load_pickle
 from mmext.structures.action_hierarchy import COARSE_NAMES, FINE_NAMES
 
 __all__ = [
@@ -34,28 +34,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------- skeleton
-class _ArrayUnpickler(pickle.Unpickler):
-    """Unpickler that only rebuilds containers and numpy arrays/scalars."""
-
-    _ALLOWED = {
-        ('collections', 'OrderedDict'),
-        ('numpy', 'ndarray'),
-        ('numpy', 'dtype'),
-        ('numpy.core.multiarray', '_reconstruct'),
-        ('numpy.core.multiarray', 'scalar'),
-        ('numpy._core.multiarray', '_reconstruct'),
-        ('numpy._core.multiarray', 'scalar'),
-    }
-
-    def find_class(self, module, name):
-        if (module, name) in self._ALLOWED or (
-                module == 'numpy.dtypes' and name.endswith('DType')):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(
-            f'skeleton file references {module}.{name}; only containers and '
-            'numpy arrays are allowed (refusing to run code from a pickle)')
-
-
 def load_skeleton(path: str) -> List[Dict]:
     """Annotations of an mmaction2 skeleton pickle.
 
@@ -68,8 +46,7 @@ def load_skeleton(path: str) -> List[Dict]:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'--skeleton: file not found: {path}')
-    with open(path, 'rb') as f:
-        data = _ArrayUnpickler(f).load()
+    data = load_pickle(path, '--skeleton')  # containers + arrays only
     if isinstance(data, dict) and 'annotations' in data:
         annos = data['annotations']
     elif isinstance(data, dict) and 'keypoint' in data:
@@ -82,6 +59,11 @@ def load_skeleton(path: str) -> List[Dict]:
             'of annotations or one annotation with "keypoint"')
     if not annos:
         raise ValueError(f'--skeleton {path} holds no annotations')
+    for i, ann in enumerate(annos):
+        for key in ('keypoint', 'keypoint_score'):
+            if isinstance(ann, dict) and key in ann:
+                check_finite(ann[key], f'--skeleton {path} annotation {i} '
+                             f"({ann.get('frame_dir')})", key)
     return annos
 
 
@@ -143,6 +125,7 @@ def init_action_model(cfg: Config, checkpoint: str, device: str = 'cpu'):
     from mmengine.utils import import_modules_from_strings
 
     from mmext.engine import safe_load
+    from mmext.engine.checkpoint import check_state_dict_fit
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     if cfg.get('custom_imports'):
         import_modules_from_strings(**cfg.custom_imports)
@@ -154,13 +137,9 @@ def init_action_model(cfg: Config, checkpoint: str, device: str = 'cpu'):
         raise ValueError(f'{checkpoint}: no state_dict found')
     state = {(k[7:] if k.startswith('module.') else k): v
              for k, v in state.items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f'{checkpoint} does not match the model of the config: missing '
-            f'keys {missing[:5]}{"..." if len(missing) > 5 else ""}, '
-            f'unexpected keys {unexpected[:5]}'
-            f'{"..." if len(unexpected) > 5 else ""}')
+    # missing / unexpected / shape-mismatched keys: one line, nothing loaded
+    check_state_dict_fit(model.state_dict(), state, checkpoint)
+    model.load_state_dict(state)
     return model.to(device).eval()
 
 

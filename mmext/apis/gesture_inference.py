@@ -13,6 +13,7 @@ from mmext.datasets.gesture.audio_features import audio_features
 from mmext.datasets.gesture.bvh import write_bvh
 from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
 from mmext.datasets.gesture.skeleton import Skeleton
+from mmext.fileio import check_finite
 
 __all__ = [
     'init_gesture_model', 'generate_motion', 'export_bvh', 'render_video'
@@ -52,6 +53,7 @@ def generate_motion(model, wave: np.ndarray, sr: int, fps: float,
     if sr != SAMPLE_RATE:
         raise ValueError(f'audio sample rate is {sr} Hz; the model expects '
                          f'{SAMPLE_RATE} Hz')
+    check_finite(wave, 'audio', 'waveform')  # NaN audio: no silent output
     total = int(np.floor(len(wave) / sr * fps))
     s = seed.shape[0]
     if total < window:

@@ -14,6 +14,7 @@
   killed mid-write leaves either the old file or the new one, never a
   truncated one.
 """
+import fnmatch
 import os
 import os.path as osp
 import pickle
@@ -21,19 +22,23 @@ import re
 import tempfile
 import threading
 from pathlib import Path
-from typing import List, Union
+from typing import List, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.fileio.backends import LocalBackend
 
+from mmext.engine.errors import CheckpointFormatError, CheckpointMismatchError
+from mmext.fileio.safe_io import UnsafeFileError
+
 __all__ = [
-    'UnsafeCheckpointError', 'safe_load', 'allowed_checkpoint_globals',
-    'AtomicLocalBackend', 'atomic_write_bytes'
+    'UnsafeCheckpointError', 'CheckpointFormatError', 'safe_load',
+    'allowed_checkpoint_globals', 'AtomicLocalBackend', 'atomic_write_bytes',
+    'state_dict_fit', 'check_state_dict_fit', 'describe_fit'
 ]
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(UnsafeFileError):
     """A checkpoint references a Python object outside the allow-list."""
 
 
@@ -87,28 +92,60 @@ def safe_load(filename: Union[str, Path],
         UnsafeCheckpointError: the pickle references a global outside the
             allow-list (for example a crafted file that would call
             ``os.system``).
+        CheckpointFormatError: not a torch checkpoint (random bytes, text,
+            a renamed ``.npy``, a truncated file).
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint file not found: {filename}')
+    with open(filename, 'rb') as f:
+        head = f.read(8)
+    # torch.save writes a zip archive (or, legacy, a pickle: first byte
+    # 0x80, the PROTO opcode); anything else is not a checkpoint at all
+    if not (head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'):
+        got = ('an empty file' if not head else
+               'a .npy array file' if head.startswith(b'\x93NUMPY') else
+               'text' if head.isascii() else 'unrecognised bytes')
+        raise CheckpointFormatError(
+            f'checkpoint {filename} is not a readable torch checkpoint '
+            f'(expected a file written by torch.save, got {got})')
     try:
         with torch.serialization.safe_globals(allowed_checkpoint_globals()):
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        names = sorted(set(_GLOBAL_RE.findall(str(err))))
-        what = ', '.join(names) if names else str(err).splitlines()[-1]
+        text = str(err)
+        names = sorted(set(_GLOBAL_RE.findall(text)))
+        if not names and 'Weights only load failed' not in text:
+            # a corrupt pickle stream, not a refused global
+            raise CheckpointFormatError(
+                f'checkpoint {filename} is not a readable torch checkpoint '
+                f'(corrupt pickle data: {text.splitlines()[0]})') from None
+        what = ', '.join(names) if names else _first_reason(text)
         raise UnsafeCheckpointError(
             f'refusing to load checkpoint {filename}: it references Python '
             f'objects outside mmext\'s allow-list ({what}). Loading it would '
             'let the file run code. If you produced this file yourself, '
             're-save only tensors/state_dicts; third-party weights can be '
-            'converted with tools/model_converters/.') from None
-    except (RuntimeError, EOFError) as err:
-        # torch raises these for truncated / non-zip files
-        raise RuntimeError(
+            'converted with tools/model_converters/.', filename,
+            what) from None
+    except (RuntimeError, EOFError, ValueError, OSError) as err:
+        # torch raises these for truncated / corrupt zip files
+        first = str(err).strip().splitlines()[0] if str(err).strip() else \
+            type(err).__name__
+        raise CheckpointFormatError(
             f'checkpoint {filename} is not a readable torch checkpoint '
-            f'(truncated or wrong format): {err}') from None
+            f'(truncated or corrupt, {osp.getsize(filename)} bytes; torch '
+            f'says: {first}); re-copy it or use another checkpoint') from None
+
+
+def _first_reason(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith('Weights only load failed') and \
+                'weights_only' not in line:
+            return line
+    return text.splitlines()[0]
 
 
 _UMASK_LOCK = threading.Lock()
@@ -152,6 +189,14 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
+    except OSError as err:
+        if osp.exists(tmp):
+            os.remove(tmp)
+        # e.g. a full disk: name the file being written, in one line
+        raise OSError(
+            err.errno, f'cannot write {filepath}: '
+            f'{err.strerror or err} (the previous file, if any, is kept)'
+        ) from None
     except BaseException:
         if osp.exists(tmp):
             os.remove(tmp)
@@ -177,3 +222,97 @@ class AtomicLocalBackend(LocalBackend):
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), filepath)
+
+
+def _names(keys, n: int = 3) -> str:
+    keys = list(keys)
+    shown = ', '.join(keys[:n])
+    return shown + (f', ... (+{len(keys) - n})' if len(keys) > n else '')
+
+
+def state_dict_fit(model_state: dict,
+                   ckpt_state: dict,
+                   allow: Sequence[str] = ()) -> dict:
+    """Compare a checkpoint's state dict with a model's.
+
+    Args:
+        model_state (dict): ``model.state_dict()``.
+        ckpt_state (dict): The checkpoint's state dict (prefixes already
+            revised).
+        allow (Sequence[str]): fnmatch patterns of keys that may be missing,
+            unexpected or of another shape (``load_from_allow_mismatch``);
+            ``'*'`` allows everything.
+
+    Returns:
+        dict: ``missing``, ``unexpected``, ``mismatched`` (``{key: (ckpt
+        shape, model shape)}``) - the differences not allowed - and
+        ``skipped``: every allowed difference (key list).
+    """
+
+    def allowed(key):
+        return any(fnmatch.fnmatchcase(key, pat) for pat in allow)
+
+    missing = [k for k in model_state if k not in ckpt_state]
+    unexpected = [k for k in ckpt_state if k not in model_state]
+    mismatched = {}
+    for k, v in ckpt_state.items():
+        if k in model_state and hasattr(v, 'shape') and \
+                hasattr(model_state[k], 'shape') and \
+                tuple(v.shape) != tuple(model_state[k].shape):
+            mismatched[k] = (tuple(v.shape), tuple(model_state[k].shape))
+    skipped = [
+        k for k in missing + unexpected + list(mismatched) if allowed(k)
+    ]
+    return dict(
+        missing=[k for k in missing if not allowed(k)],
+        unexpected=[k for k in unexpected if not allowed(k)],
+        mismatched={
+            k: s
+            for k, s in mismatched.items() if not allowed(k)
+        },
+        skipped=skipped,
+        num_model=len(model_state),
+        num_ckpt=len(ckpt_state))
+
+
+def describe_fit(fit: dict) -> str:
+    """One line: counts plus the first few names of each difference."""
+    parts = []
+    if fit['missing']:
+        parts.append(f"{len(fit['missing'])} missing "
+                     f"({_names(fit['missing'])})")
+    if fit['unexpected']:
+        parts.append(f"{len(fit['unexpected'])} unexpected "
+                     f"({_names(fit['unexpected'])})")
+    if fit['mismatched']:
+        items = [
+            f'{k} {list(a)} vs model {list(b)}'
+            for k, (a, b) in list(fit['mismatched'].items())[:3]
+        ]
+        more = len(fit['mismatched']) - len(items)
+        parts.append(
+            f"{len(fit['mismatched'])} of another shape "
+            f"({', '.join(items)}{f', ... (+{more})' if more else ''})")
+    return '; '.join(parts)
+
+
+def check_state_dict_fit(model_state: dict,
+                         ckpt_state: dict,
+                         source: str,
+                         allow: Sequence[str] = ()) -> dict:
+    """:func:`state_dict_fit`, raising if a difference is not allowed.
+
+    Raises:
+        CheckpointMismatchError: one line with the counts and first names,
+            and how to allow a partial load.
+    """
+    fit = state_dict_fit(model_state, ckpt_state, allow)
+    if fit['missing'] or fit['unexpected'] or fit['mismatched']:
+        raise CheckpointMismatchError(
+            f'checkpoint {source} does not fit the model '
+            f"({fit['num_ckpt']} tensors in the file, {fit['num_model']} in "
+            f'the model): {describe_fit(fit)}. Use the checkpoint of this '
+            'config; to load it partially on purpose, list the keys in '
+            "load_from_allow_mismatch = ['pattern', ...] or pass "
+            'tools/train.py --allow-partial')
+    return fit

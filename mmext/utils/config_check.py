@@ -34,7 +34,8 @@ RUNNER_KEYS = (
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
     'visualizer', 'default_scope', 'randomness', 'experiment_name', 'cfg',
     'custom_imports', 'model_wrapper_cfg', 'vis_backends', 'data_root',
-    'dataset_type', 'train_pipeline', 'val_pipeline', 'test_pipeline')
+    'dataset_type', 'train_pipeline', 'val_pipeline', 'test_pipeline',
+    'load_from_allow_mismatch', 'runner_type')
 
 
 def _suggest(name: str, choices: Iterable[str]) -> str:
@@ -225,8 +226,70 @@ def check_config(cfg: Config,
                 'component, list its module in custom_imports.')
         _check_arguments(cls, node, path, source)
 
+    _check_loops(cfg, source)
+    _check_dataloaders(cfg, source)
     if check_data:
         _check_data_roots(cfg, source)
+
+
+def _check_dataloaders(cfg: Config, source: str) -> None:
+    for split in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(split)
+        if not isinstance(loader, dict):
+            continue
+        for key in ('batch_size', 'num_workers'):
+            if key not in loader:
+                continue
+            value = loader[key]
+            low = 1 if key == 'batch_size' else 0
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    value < low:
+                raise ConfigError(
+                    f'{source}: {split}.{key} must be an integer >= {low}, '
+                    f'got {value!r} ({type(value).__name__})')
+
+
+# loop arguments the Runner passes itself (not config keys)
+_LOOP_RUNTIME_ARGS = ('self', 'runner', 'dataloader', 'evaluator')
+
+
+def _check_loops(cfg: Config, source: str) -> None:
+    """Unknown keys of ``train_cfg`` / ``val_cfg`` / ``test_cfg`` (e.g. a
+    misspelt ``max_epoch``) would be passed to the loop class or, for
+    mmengine's defaults, fail deep inside the Runner."""
+    from mmengine.runner import (EpochBasedTrainLoop, IterBasedTrainLoop,
+                                 TestLoop, ValLoop)
+    defaults = dict(val_cfg=ValLoop, test_cfg=TestLoop)
+    for key in ('train_cfg', 'val_cfg', 'test_cfg'):
+        loop = cfg.get(key)
+        if not isinstance(loop, dict):
+            continue
+        loop = dict(loop)
+        if 'type' in loop:
+            continue  # checked with the other registered types
+        if key == 'train_cfg':
+            by_epoch = loop.pop('by_epoch', None)
+            if by_epoch is None and 'max_iters' in loop and \
+                    'max_epochs' not in loop:
+                by_epoch = False
+            cls = EpochBasedTrainLoop if by_epoch is not False else \
+                IterBasedTrainLoop
+        else:
+            cls = defaults[key]
+        try:
+            params = inspect.signature(cls.__init__).parameters
+        except (TypeError, ValueError):
+            continue
+        if any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            continue
+        allowed = [n for n in params if n not in _LOOP_RUNTIME_ARGS]
+        for arg in loop:
+            if arg in ('type', '_scope_', 'by_epoch') or arg in allowed:
+                continue
+            raise ConfigError(
+                f'{source}: unknown key {key}.{arg} for {cls.__name__} '
+                f'(valid keys: {", ".join(allowed)}).'
+                f'{_suggest(arg, allowed)}')
 
 
 def _check_data_roots(cfg: Config, source: str) -> None:

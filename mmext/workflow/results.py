@@ -126,16 +126,26 @@ def test_metrics(work_dir: str) -> Optional[dict]:
 
 def run_config(work_dir: str):
     """The merged config of the newest run (``vis_data/config.py``), or the
-    config dumped at the top of the work dir; None if neither exists."""
-    from mmengine.config import Config
+    config dumped at the top of the work dir; None if neither exists.
+
+    The dump is read as data (:func:`mmext.fileio.read_config_dict`: an AST
+    read of its literals), never executed: a work dir shared by a colleague
+    or downloaded with a paper cannot run code when it is tabulated.
+
+    Returns:
+        mmengine.config.ConfigDict | None
+    """
+    from mmengine.config import ConfigDict
+
+    from mmext.fileio import DataFormatError, read_config_dict
     cands = [osp.join(r, 'vis_data', 'config.py')
              for r in reversed(runs(work_dir))]
     cands += sorted(glob(osp.join(work_dir, '*.py')))
     for path in cands:
         if osp.isfile(path):
             try:
-                return Config.fromfile(path)
-            except Exception:
+                return ConfigDict(read_config_dict(path))
+            except DataFormatError:
                 continue
     return None
 

@@ -116,3 +116,42 @@ def test_annotation_file_of_wrong_format(tmp_path):
         H36MMotionBERTDataset(ann_file=str(wrong), seq_len=27)
     assert f"h36m pickle {wrong}: missing split 'train' (found <class " \
         "'list'>; expected {'train': ..., 'test': ...})" in str(err.value)
+
+
+def test_batch_size_of_the_wrong_type(tmp_path):
+    """mmengine said 'got batch_size=16' for the string '16'."""
+    cfg = _child(tmp_path, "train_dataloader = dict(batch_size='16')\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert _first_line(err).endswith(
+        "train_dataloader.batch_size must be an integer >= 1, got '16' "
+        '(str)')
+
+
+def test_misspelt_loop_key(tmp_path):
+    cfg = _child(tmp_path, 'train_cfg = dict(max_epoch=3)\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    line = _first_line(err)
+    assert 'unknown key train_cfg.max_epoch for EpochBasedTrainLoop' in line
+    assert "Did you mean 'max_epochs'?" in line
+    cfg = _child(tmp_path, 'val_cfg = dict(fp61=True)\n')
+    with pytest.raises(ConfigError, match='unknown key val_cfg.fp61 for '
+                       'ValLoop'):
+        load_config(cfg)
+
+
+def test_tool_errors_are_one_line_and_debug_shows_the_traceback(tmp_path):
+    """train.py caught only ConfigError: any other expected error (here a
+    truncated load_from checkpoint) printed a traceback."""
+    bad = tmp_path / 'epoch_1.pth'
+    bad.write_bytes(b'PK\x03\x04 truncated')
+    args = ['train.py', str(TOY), '--work-dir', str(tmp_path / 'wd'),
+            '--cfg-options', f'load_from={bad}', 'train_cfg.max_epochs=1']
+    proc = run_tool(args, timeout=300)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        f'error: checkpoint {bad} is not a readable torch checkpoint')
+    proc = run_tool(args + ['--debug'], timeout=300)
+    assert 'Traceback' in proc.stderr

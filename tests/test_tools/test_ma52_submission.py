@@ -161,3 +161,28 @@ def test_tools_test_writes_submission(official_test_split, tmp_path):
     assert sorted(r[0] for r in rows[1:]) == \
         [f'test{i:04d}.mp4' for i in range(8)]
     assert osp.isfile(work / 'submission.zip')
+
+
+def test_writer_replaces_links_instead_of_writing_through(tmp_path):
+    """A symlink in the work dir must not redirect the write to its target
+    (it used to be opened and overwritten); the csv and zip are replaced
+    atomically, as checkpoints are."""
+    from pathlib import Path
+
+    from mmext.evaluation.action import write_ma52_submission
+    victim = tmp_path / 'precious.txt'
+    victim.write_text('keep me')
+    out = tmp_path / 'work'
+    out.mkdir()
+    (out / 'prediction.csv').symlink_to(victim)
+    (out / 'submission.zip').symlink_to(victim)
+    rows = [dict(vid='test0000.mp4', fine=np.arange(52.),
+                 coarse=np.arange(7.))]
+    paths = write_ma52_submission(rows, str(out), topk=2)
+    assert victim.read_text() == 'keep me'
+    csv_path = Path(paths['csv'])
+    assert not csv_path.is_symlink() and not Path(paths['zip']).is_symlink()
+    assert csv_path.read_text().splitlines()[1] == 'test0000.mp4,51,50,6,5'
+    with zipfile.ZipFile(paths['zip']) as z:
+        assert z.read('prediction.csv') == csv_path.read_bytes()
+    assert not list(out.glob('.*.tmp'))

@@ -40,4 +40,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmext.utils import cli_main
+    cli_main(main)

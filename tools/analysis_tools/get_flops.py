@@ -21,7 +21,6 @@ top-k) are not counted by mmengine, as in fvcore.
 """
 import argparse
 import math
-import sys
 import time
 
 import torch
@@ -164,4 +163,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmext.utils import cli_main
+    cli_main(main)

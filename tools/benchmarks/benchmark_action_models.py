@@ -294,4 +294,5 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

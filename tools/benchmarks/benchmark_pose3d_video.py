@@ -192,4 +192,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

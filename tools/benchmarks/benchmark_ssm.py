@@ -205,4 +205,5 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

@@ -203,4 +203,5 @@ def format_report(args, results) -> str:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

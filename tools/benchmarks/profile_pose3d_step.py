@@ -28,7 +28,6 @@ motionagformer-b_243frm_1xb16-60e_h36m.py \\
 import argparse
 import os
 import statistics
-import sys
 import time
 
 import torch
@@ -132,4 +131,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmext.utils import cli_main
+    cli_main(main)

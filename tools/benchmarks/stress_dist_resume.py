@@ -241,4 +241,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

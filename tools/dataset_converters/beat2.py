@@ -28,4 +28,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

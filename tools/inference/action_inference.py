@@ -13,15 +13,15 @@ docstring describes the inputs and the safety of the loaders.
 """
 import argparse
 import json
-import pickle
 import sys
 from typing import Dict
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from mmext.apis.action_inference import (format_action_result,
                                          inference_action, init_action_model,
                                          load_skeleton, select_annotation)
+from mmext.utils import load_config
 
 
 def parse_args(argv=None):
@@ -56,19 +56,12 @@ def main(argv=None) -> Dict:
     args = parse_args(argv)
     if args.topk < 1:
         sys.exit(f'error: --topk must be >= 1, got {args.topk}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    try:
-        annos = load_skeleton(args.skeleton)
-        annotation = select_annotation(annos, args.sample_index,
-                                       args.frame_dir)
-        model = init_action_model(cfg, args.checkpoint, args.device)
-        result = inference_action(cfg, model, annotation, args.video,
-                                  args.topk)
-    except (FileNotFoundError, ValueError, RuntimeError,
-            pickle.UnpicklingError) as err:
-        sys.exit(f'error: {err}')
+    # errors are one line (tools' shared path, mmext.utils.cli_main)
+    cfg = load_config(args.config, args.cfg_options, check_data=False)
+    annos = load_skeleton(args.skeleton)
+    annotation = select_annotation(annos, args.sample_index, args.frame_dir)
+    model = init_action_model(cfg, args.checkpoint, args.device)
+    result = inference_action(cfg, model, annotation, args.video, args.topk)
     print(format_action_result(result))
     if args.out:
         with open(args.out, 'w') as f:
@@ -78,4 +71,5 @@ def main(argv=None) -> Dict:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

@@ -61,4 +61,5 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

@@ -146,4 +146,5 @@ def _load_gt(path, num_frames):
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

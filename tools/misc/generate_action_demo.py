@@ -52,4 +52,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    from mmext.utils import cli_main
+    cli_main(main)

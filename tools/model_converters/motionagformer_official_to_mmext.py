@@ -95,4 +95,5 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from mmext.utils import cli_main
+    cli_main(main)

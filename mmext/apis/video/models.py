@@ -10,6 +10,8 @@ mmengine's local loader, which mmext routes to its weights-only
 :func:`mmext.engine.safe_load`.
 """
 import os.path as osp
+import re
+from contextlib import contextmanager
 from typing import List, Optional, Sequence
 
 import numpy as np
@@ -53,20 +55,62 @@ def _scope(name: str):
     return DefaultScope.overwrite_default_scope(name)
 
 
+@contextmanager
+def _strict_load(module_name: str):
+    """Make ``module_name``'s ``load_checkpoint`` (mmengine's, which loads
+    whatever keys fit and only warns) refuse a checkpoint that does not fit
+    the model, with one line (:func:`mmext.engine.check_state_dict_fit`)."""
+    import importlib
+
+    from mmengine.runner.checkpoint import (_load_checkpoint,
+                                            _load_checkpoint_to_model)
+
+    from mmext.engine.checkpoint import check_state_dict_fit
+    module = importlib.import_module(module_name)
+    orig = module.load_checkpoint
+
+    def load_checkpoint(model, filename, map_location=None, strict=False,
+                        logger=None, revise_keys=[(r'^module\.', '')]):
+        ckpt = _load_checkpoint(filename, map_location)
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt,
+                                                           dict) else {}
+        revised = {}
+        for k, v in state.items():
+            for pattern, repl in revise_keys:
+                k = re.sub(pattern, repl, k)
+            revised[k] = v
+        check_state_dict_fit(model.state_dict(), revised, filename)
+        return _load_checkpoint_to_model(model, ckpt, False, logger,
+                                         revise_keys)
+
+    module.load_checkpoint = load_checkpoint
+    try:
+        yield
+    finally:
+        module.load_checkpoint = orig
+
+
+_INIT_MODULES = {'mmdet': 'mmdet.apis.inference',
+                 'mmpose': 'mmpose.apis.inference'}
+
+
 def _init(init_fn, scope: str, option: str, what: str, config: str,
           checkpoint: Optional[str], device: str,
           cfg_options: Optional[dict]):
     """``init_fn(config, checkpoint, ...)`` in ``scope`` after the file
     checks; errors name the ``{option}-config`` / ``{option}-checkpoint``."""
     config = _check_config(config, f'{option}-config')
+    from mmext.engine.errors import MMExtRuntimeError
     checkpoint = check_local_checkpoint(checkpoint, f'{option}-checkpoint',
                                         config)
-    with _scope(scope):
+    with _scope(scope), _strict_load(_INIT_MODULES[scope]):
         try:
             return init_fn(
                 config, checkpoint, device=device, cfg_options=cfg_options)
+        except MMExtRuntimeError:
+            raise  # unreadable / ill-fitting checkpoint: already one line
         except (KeyError, RuntimeError, AttributeError) as err:
-            raise RuntimeError(
+            raise MMExtRuntimeError(
                 f'{option}-config {config} / {option}-checkpoint '
                 f'{checkpoint}: cannot build {what}: {type(err).__name__}: '
                 f'{err}') from None

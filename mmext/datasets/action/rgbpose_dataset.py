@@ -4,11 +4,11 @@ import os.path as osp
 import re
 from typing import Callable, Dict, List, Optional, Union
 
-import mmengine
 import numpy as np
 from mmaction.datasets import PoseDataset
 from mmaction.registry import DATASETS
 
+from mmext.fileio import check_finite, load_pickle
 from mmext.structures.action_hierarchy import load_hierarchy
 
 __all__ = ['RGBPoseDataset', 'MA52Dataset']
@@ -118,13 +118,19 @@ class RGBPoseDataset(PoseDataset):
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(
                 f'{self.dataset_name}: ann_file {self.ann_file} not found')
-        data = mmengine.load(self.ann_file)
+        data = load_pickle(self.ann_file, f'{self.dataset_name} ann_file')
         if not isinstance(data, dict) or 'annotations' not in data:
             raise ValueError(
                 f'{self.dataset_name}: {self.ann_file} must hold a dict with '
                 "'annotations' (and 'split'), got "
                 f'{type(data).__name__} with keys '
                 f'{sorted(data) if isinstance(data, dict) else "-"}')
+        for ann in data['annotations']:  # finite skeletons, checked once
+            for key in ('keypoint', 'keypoint_score'):
+                if isinstance(ann, dict) and key in ann:
+                    check_finite(ann[key], f'{self.dataset_name} '
+                                 f"{self.ann_file} sample "
+                                 f"{ann.get('frame_dir')}", key)
         return data
 
     def _select_split(self, data: Dict) -> List[Dict]:

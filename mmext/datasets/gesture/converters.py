@@ -11,6 +11,8 @@ from typing import Dict, List, Optional
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from mmext.fileio import load_npz
+
 from .bvh import read_bvh, resample
 from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
 from .skeleton import Skeleton
@@ -296,7 +298,7 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
     ids = []
     for path in npzs:
         stem = osp.splitext(osp.basename(path))[0]
-        with np.load(path, allow_pickle=True) as z:
+        with load_npz(path, 'BEAT2 npz', allow_object=True) as z:
             missing = [k for k in ('poses', 'trans', 'betas')
                        if k not in z.files]
             if missing:

@@ -8,6 +8,7 @@ import numpy as np
 from mmengine.config import Config
 from mmpose.registry import DATASETS
 
+from mmext.fileio import load_npz
 from mmext.structures.h36m import (H36M_TO_3DHP, MPI3DHP_TEST_RESOLUTION,
                                    MPI3DHP_TRAIN_RESOLUTION)
 from .base_lifting_dataset import H36M_METAINFO_FILE, BaseLiftingClipDataset
@@ -139,7 +140,8 @@ class MPIINF3DHPDataset(BaseLiftingClipDataset):
         where = f'3dhp npz {path}'
         if not osp.isfile(path):
             raise FileNotFoundError(f'{where}: file not found')
-        with np.load(path, allow_pickle=True) as npz:
+        # 'data' is a pickled dict of sequences: restricted unpickler
+        with load_npz(path, '3dhp npz', allow_object=True) as npz:
             if 'data' not in npz.files:
                 raise KeyError(f"{where}: missing key 'data' (expected "
                                f"keys: ['data']; found: {npz.files})")

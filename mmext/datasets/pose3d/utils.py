@@ -1,12 +1,12 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Numpy helpers shared by the 3D pose-lifting datasets (no mmpose import)."""
-import os.path as osp
-import pickle
 import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
+from mmext.fileio import check_finite
+from mmext.fileio import load_pickle as safe_load_pickle
 from mmext.structures.h36m import H36M_ACTION_NAMES
 
 
@@ -130,23 +130,22 @@ def parse_h36m_source(source: str) -> Dict[str, Optional[str]]:
 
 
 def load_pickle(path: str, what: str) -> object:
-    """Load a pickle, raising ``FileNotFoundError`` that names ``what``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{what} {path}: file not found')
-    try:
-        with open(path, 'rb') as f:
-            return pickle.load(f)
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError,
-            AttributeError, ImportError, IndexError) as err:
-        raise ValueError(f'{what} {path}: not a readable pickle of the '
-                         f'expected format ({type(err).__name__}: {err})'
-                         ) from None
+    """Load a data pickle with :func:`mmext.fileio.load_pickle` (only
+    containers, numbers, strings and numpy arrays; no code runs).
+
+    Raises:
+        FileNotFoundError: naming ``what`` and the file.
+        mmext.fileio.UnsafeFileError: the pickle names another global.
+        mmext.fileio.DataFormatError: (a ``ValueError``) not a pickle.
+    """
+    return safe_load_pickle(path, what)
 
 
 def check_array(arr, name: str, where: str, ndim: int,
                 num_joints: Optional[int] = 17,
                 last_dims: Optional[Sequence[int]] = None) -> np.ndarray:
-    """Validate an array's rank, joint count and last dimension.
+    """Validate an array's rank, joint count and last dimension, and that
+    a float array is finite (checked once, at load).
 
     Raises:
         ValueError: with a first line naming ``where`` and ``name`` and what
@@ -163,4 +162,4 @@ def check_array(arr, name: str, where: str, ndim: int,
         raise ValueError(f'{where}: {name!r} has last dimension '
                          f'{arr.shape[-1]} (shape {arr.shape}), expected one '
                          f'of {tuple(last_dims)}')
-    return arr
+    return check_finite(arr, where, repr(name))

@@ -9,12 +9,13 @@ from .gan_balance_hook import GANBalanceHook
 from .gan_guard_hook import GANGuardHook
 from .gan_log_hook import GANLogHook
 from .joint_order_hook import JointOrderCheckHook
+from .nonfinite_hook import NonFiniteLossHook
 from .optuna_pruning_hook import OptunaPruningHook
 from .stateful import StatefulHook
 
 __all__ = [
     'AMPWarmupHook', 'CurriculumHook', 'DataCurriculumHook', 'EpochSeedHook',
     'FreezeModulesHook', 'GANBalanceHook', 'GANGuardHook', 'GANLogHook',
-    'JointOrderCheckHook', 'OptunaPruningHook', 'SafeCheckpointHook',
-    'StatefulHook'
+    'JointOrderCheckHook', 'NonFiniteLossHook', 'OptunaPruningHook',
+    'SafeCheckpointHook', 'StatefulHook'
 ]

@@ -1,5 +1,10 @@
 # Copyright (c) mmext contributors. All rights reserved.
+import glob
+import os
 import os.path as osp
+import re
+import secrets
+import shutil
 
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
@@ -61,10 +66,21 @@ class SafeCheckpointHook(CheckpointHook):
     already holds the validation's best-score / best-checkpoint record; a
     run killed between the two redoes the epoch and its validation instead
     of losing them (and leaving an orphaned ``best_*.pth`` behind).
+
+    An epoch that improves the best score writes its checkpoint once: the
+    ``best_*.pth`` file is a hard link to (or, where the file system has
+    none, a copy of) that epoch's checkpoint, made after it is written.
+
+    A resumed run sweeps what a kill left behind: ``best_*`` files other
+    than the resume point's best (a kill during the deletion of the old one
+    leaves two, which breaks a ``load_from`` glob), regular checkpoints that
+    fell out of ``max_keep_ckpts`` before the resume point, and re-links a
+    best checkpoint whose link was not made yet.
     """
 
     _pending_step = None
     _deferred = None  # removals of previous best checkpoints, postponed
+    _best_links = ()  # best checkpoints to link to the coming epoch ckpt
 
     def _validates_after(self, runner, epoch: int) -> bool:
         loop = runner.train_loop
@@ -78,8 +94,8 @@ class SafeCheckpointHook(CheckpointHook):
     def after_train_epoch(self, runner) -> None:
         if not self.by_epoch:
             return
-        if not (self.every_n_epochs(runner, self.interval, self.save_begin)
-                or (self.save_last and self.is_last_train_epoch(runner))):
+        if not (self.every_n_epochs(runner, self.interval, self.save_begin) or
+                (self.save_last and self.is_last_train_epoch(runner))):
             return
         step = runner.epoch + 1
         if self._validates_after(runner, step):
@@ -132,8 +148,11 @@ class SafeCheckpointHook(CheckpointHook):
             by_epoch=self.by_epoch,
             backend_args=self.backend_args,
             **self.args)
+        links, self._best_links = list(self._best_links), ()
         if not is_main_process():
             return
+        for best in links:
+            _link_or_copy(str(self.last_ckpt), str(best))
         atomic_write_bytes(
             str(self.last_ckpt).encode(),
             osp.join(runner.work_dir, 'last_checkpoint'))
@@ -155,10 +174,32 @@ class SafeCheckpointHook(CheckpointHook):
         if self._deferred is None:
             self._deferred = _DeferredRemovals(backend)
         self.file_backend = self._deferred
+        linked = []
+        pending = self._pending_step is not None
+        last_ckpt = self.last_ckpt
+        own = vars(runner).get('save_checkpoint')  # e.g. a test's patch
+        if pending:
+            # This epoch's checkpoint is written right after (and then holds
+            # the new best score): the best file becomes a link to it, and
+            # mmengine's re-save of the regular checkpoint "to update the
+            # best_score in the message hub" (its `last_ckpt is not None`
+            # branch) is skipped - each was a second full write.
+            def capture(out_dir, filename, *args, **kwargs):
+                linked.append(self.file_backend.join_path(out_dir, filename))
+
+            runner.save_checkpoint = capture
+            self.last_ckpt = None
         try:
             super()._save_best_checkpoint(runner, metrics)
         finally:
             self.file_backend = backend
+            if pending:
+                self.last_ckpt = last_ckpt
+            if own is not None:
+                runner.save_checkpoint = own
+            elif 'save_checkpoint' in vars(runner):
+                del runner.save_checkpoint
+        self._best_links = list(self._best_links) + linked
 
     def _flush_removals(self) -> None:
         if self._deferred is not None and is_main_process():
@@ -166,3 +207,68 @@ class SafeCheckpointHook(CheckpointHook):
             keep = [getattr(self, 'best_ckpt_path', None)] + list(
                 (getattr(self, 'best_ckpt_path_dict', None) or {}).values())
             self._deferred.flush(keep=[p for p in keep if p])
+
+    # -------------------------------------------------- sweep on resume
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if is_main_process() and runner.iter > 0 and self.by_epoch and \
+                osp.isdir(str(self.out_dir)):
+            self._sweep_orphans(runner)
+
+    def _best_paths(self):
+        if getattr(self, 'best_ckpt_path_dict', None):
+            return dict(self.best_ckpt_path_dict)
+        if self.save_best is None or not getattr(self, 'key_indicators', None):
+            return {}
+        return {self.key_indicators[0]: getattr(self, 'best_ckpt_path', None)}
+
+    def _sweep_orphans(self, runner) -> None:
+        out_dir = str(self.out_dir)
+        removed = []
+        for key, best in self._best_paths().items():
+            if not best:
+                continue
+            best = str(best)
+            if not osp.isfile(best):  # killed before the link was made
+                m = re.search(r'_(epoch_\d+\.pth)$', best)
+                src = osp.join(out_dir, m.group(1)) if m else None
+                if src and osp.isfile(src):
+                    _link_or_copy(src, best)
+            prefix = f'best_{key}_'.replace('/', '_')
+            for path in glob.glob(
+                    osp.join(
+                        glob.escape(out_dir),
+                        glob.escape(prefix) + '*.pth')):
+                tail = osp.basename(path)[len(prefix):]
+                if re.fullmatch(r'(epoch|iter)_\d+\.pth', tail) and \
+                        osp.abspath(path) != osp.abspath(best):
+                    os.remove(path)
+                    removed.append(path)
+        keep = list(self.keep_ckpt_ids) if self.max_keep_ckpts > 0 else []
+        if keep:
+            for path in glob.glob(
+                    osp.join(glob.escape(out_dir), 'epoch_*.pth')):
+                m = re.fullmatch(r'epoch_(\d+)\.pth', osp.basename(path))
+                if m and int(m.group(1)) < min(keep) and \
+                        int(m.group(1)) not in keep:
+                    os.remove(path)
+                    removed.append(path)
+        if removed:
+            runner.logger.info(
+                f'removed {len(removed)} checkpoints a killed run left '
+                f'behind (not the best or kept ones): '
+                f'{[osp.basename(p) for p in removed]}')
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """Make ``dst`` the same file as ``src`` (hard link, else a copy),
+    replacing ``dst`` atomically."""
+    if osp.abspath(src) == osp.abspath(dst):
+        return
+    tmp = osp.join(
+        osp.dirname(dst), f'.{osp.basename(dst)}.{secrets.token_hex(4)}.tmp')
+    try:
+        os.link(src, tmp)
+    except OSError:
+        shutil.copyfile(src, tmp)
+    os.replace(tmp, dst)

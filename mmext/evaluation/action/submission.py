@@ -2,6 +2,7 @@
 """MA-52 challenge submission file for the official (hidden-label) test
 split."""
 import csv
+import io
 import os
 import os.path as osp
 import zipfile
@@ -51,19 +52,27 @@ def write_ma52_submission(rows: Sequence[Dict], out_dir: str,
     Returns:
         dict: Paths ``csv`` and ``zip``.
     """
+    from mmext.engine.checkpoint import atomic_write_bytes
     os.makedirs(out_dir, exist_ok=True)
     csv_path = osp.join(out_dir, csv_name)
     zip_path = osp.join(out_dir, zip_name)
-    with open(csv_path, 'w', newline='') as f:
-        writer = csv.writer(f)
-        writer.writerow(['vid'] +
-                        [f'action_pred_{i}' for i in range(1, topk + 1)] +
-                        [f'body_pred_{i}' for i in range(1, topk + 1)])
-        for r in rows:
-            writer.writerow([r['vid']] + _topk(r['fine'], topk) +
-                            _topk(r['coarse'], topk))
-    with zipfile.ZipFile(zip_path, 'w') as z:
-        z.write(csv_path, osp.basename(csv_path))
+    text = io.StringIO(newline='')
+    writer = csv.writer(text)
+    writer.writerow(['vid'] +
+                    [f'action_pred_{i}' for i in range(1, topk + 1)] +
+                    [f'body_pred_{i}' for i in range(1, topk + 1)])
+    for r in rows:
+        writer.writerow([r['vid']] + _topk(r['fine'], topk) +
+                        _topk(r['coarse'], topk))
+    data = text.getvalue().encode()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, 'w') as z:
+        z.writestr(osp.basename(csv_path), data)
+    # temp file + rename, as checkpoints: a symlink (or hard link) at the
+    # target is replaced, never written through, and a kill leaves either
+    # the old file or the new one
+    atomic_write_bytes(data, csv_path)
+    atomic_write_bytes(archive.getvalue(), zip_path)
     return dict(csv=csv_path, zip=zip_path)
 
 
