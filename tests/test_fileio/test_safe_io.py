@@ -205,11 +205,16 @@ def test_yaml_safe_and_mmengine_yaml(tmp_path):
     assert load_data(str(j)) == {'k': [1]}
 
 
+#: fixed "random" bytes: the same on every run and every pytest-xdist
+#: worker (which must collect identical test ids)
+NOISE = np.random.default_rng(0).bytes(200)
+
+
 @pytest.mark.parametrize('content,what', [
     (b'', 'empty'),
-    (os.urandom(64) + b'\xff', 'not a readable pickle'),
+    (NOISE[:64] + b'\xff', 'not a readable pickle'),
     (b'just some text\n', 'not a readable pickle'),
-])
+], ids=['empty', 'noise', 'text'])
 def test_broken_files_are_format_errors_not_unsafe(tmp_path, content, what):
     path = tmp_path / 'x.pkl'
     path.write_bytes(b'\x00' + content if what != 'empty' else content)
@@ -236,7 +241,7 @@ def test_checkpoint_loader_says_not_a_checkpoint(tmp_path, kind):
     """checkpoint.py used to call every UnpicklingError 'unsafe'."""
     path = tmp_path / 'model.pth'
     if kind == 'random':
-        path.write_bytes(b'\x07' + os.urandom(200))
+        path.write_bytes(b'\x07' + NOISE)
     elif kind == 'text':
         path.write_text('hello, I am not a checkpoint\n')
     elif kind == 'npy':
