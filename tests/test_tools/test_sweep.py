@@ -269,6 +269,12 @@ def test_journal_study_two_workers_after_a_sigkill(tmp_path):
         (tmp_path / 'w0.log').read_text()[-3000:]
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
+    # the trial's supervisor ends its training after the worker's death
+    # (SIGTERM, then SIGKILL): wait for that state before looking at files
+    gone = time.monotonic() + 60
+    while _trial_processes(str(trial0)):
+        assert time.monotonic() < gone, _trial_processes(str(trial0))
+        time.sleep(0.1)
     assert not (trial0 / 'epoch_3.pth').exists(), 'the kill came too late'
 
     # two new workers share the study: they run the remaining trials,
