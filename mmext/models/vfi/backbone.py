@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from mmext.registry import MODELS
-from ..layers import (GatedWindowAttention, ManifoldHyperConnection,
+from ..layers import (GatedWindowAttention, ManifoldHyperConnection, Mlp,
                       MultiDirectionalSSM, expand_streams, reduce_streams)
 
 __all__ = ['HybridVFIBackbone', 'interleave_frames', 'split_frames']
@@ -28,19 +28,6 @@ def split_frames(x: Tensor) -> Tuple[Tensor, Tensor]:
     b, h, w2, c = x.shape
     x = x.view(b, h, w2 // 2, 2, c).permute(0, 4, 1, 2, 3)
     return x[..., 0].contiguous(), x[..., 1].contiguous()
-
-
-class _Mlp(nn.Module):
-
-    def __init__(self, dims: int, ratio: float) -> None:
-        super().__init__()
-        hidden = int(dims * ratio)
-        self.fc1 = nn.Linear(dims, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dims)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.act(self.fc1(x)))
 
 
 class _MambaMixer(nn.Module):
@@ -76,7 +63,11 @@ class HybridVFIBackbone(nn.Module):
     With ``use_mhc=True`` every residual connection is a
     :class:`~mmext.models.layers.ManifoldHyperConnection` over
     ``num_streams`` streams (copies of the input at the start, their mean
-    at the end).
+    at the end); connection ``k`` (mixer ``2 i``, MLP ``2 i + 1`` of block
+    ``i``) reads and writes stream ``k mod n`` most at init (the
+    hyper-connection reference initialisation, see
+    :class:`~mmext.models.layers.ManifoldHyperConnection`), so the streams
+    differ from the first block on.
 
     Args:
         embed_dims (int): Token width C. Defaults to 32.
@@ -155,12 +146,12 @@ class HybridVFIBackbone(nn.Module):
             self.mixers.append(mixer)
             self.norms1.append(nn.LayerNorm(embed_dims))
             self.norms2.append(nn.LayerNorm(embed_dims))
-            self.mlps.append(_Mlp(embed_dims, mlp_ratio))
+            self.mlps.append(Mlp(embed_dims, int(embed_dims * mlp_ratio)))
         if use_mhc:
             self.hc = nn.ModuleList(
                 ManifoldHyperConnection(
-                    embed_dims, num_streams=num_streams, **(mhc_cfg or {}))
-                for _ in range(2 * depth))
+                    embed_dims, num_streams=num_streams, layer_index=k,
+                    **(mhc_cfg or {})) for k in range(2 * depth))
         self.norm_out = nn.LayerNorm(embed_dims)
 
     @property

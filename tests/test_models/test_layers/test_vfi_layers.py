@@ -67,6 +67,55 @@ def test_mhc_streams_and_mappings():
         hc(torch.randn(2, 3, 6), torch.tanh)
 
 
+def test_mhc_hc_init_reads_and_writes_stream_k_mod_n():
+    """The HC reference initialisation (Zhu et al., arXiv:2409.19606,
+    Appendix J, Algorithm 2: ``init_alpha0[layer_id % rate] = 1``): with
+    the gates at zero, connection k reads stream k mod n, and writes it
+    1.5x while the write weights average to 1."""
+    s = torch.randn(2, 3, 4, 6)
+    for k in range(6):
+        hc = ManifoldHyperConnection(6, num_streams=4, layer_index=k)
+        with torch.no_grad():
+            for a in (hc.alpha_pre, hc.alpha_post, hc.alpha_res):
+                a.zero_()
+        with torch.no_grad():
+            h_pre, h_post, _ = hc.mappings(s)
+        j = k % 4
+        assert h_pre[0, 0, j] == pytest.approx(torch.sigmoid(
+            torch.tensor(4.)).item())
+        assert h_pre[0, 0, (j + 1) % 4] == pytest.approx(
+            torch.sigmoid(torch.tensor(-4.)).item())
+        assert h_post[0, 0, j] == pytest.approx(1.5)
+        assert h_post[0, 0, (j + 1) % 4] == pytest.approx(2.5 / 3)
+        torch.testing.assert_close(h_post.mean(-1), torch.ones(2, 3))
+    with pytest.raises(ValueError, match='init must be one of'):
+        ManifoldHyperConnection(6, init='copies')
+    with pytest.raises(ValueError, match=r'write_init must be in \(0, 2\)'):
+        ManifoldHyperConnection(6, write_init=2.0)
+
+
+def _stream_spread(out):
+    """Mean |stream i - stream 0| over the mean |stream|."""
+    return ((out - out[..., :1, :]).abs().mean() / out.abs().mean()).item()
+
+
+def test_mhc_streams_differ_after_one_block():
+    """Streams that start as copies stay copies with a uniform read/write
+    (``init='uniform'``: 1e-3) and part by a real amount with the HC
+    initialisation."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 16)
+    block = torch.nn.Sequential(torch.nn.LayerNorm(16),
+                                torch.nn.Linear(16, 16))
+    spreads = {}
+    for init in ('hc', 'uniform'):
+        torch.manual_seed(1)
+        hc = ManifoldHyperConnection(16, num_streams=4, init=init)
+        spreads[init] = _stream_spread(hc(expand_streams(x, 4), block))
+    assert spreads['uniform'] < 5e-3
+    assert spreads['hc'] > 0.1
+
+
 def _full_attention(attn, x):
     """Plain multi-head attention over all tokens with attn's weights."""
     b, h, w, c = x.shape
