@@ -157,6 +157,54 @@ def test_mhc_backbone_is_not_a_plain_residual():
     assert rel['uniform'] < 1e-3 and rel['hc'] > 1e-2, rel
 
 
+def test_interleaved_column_scan_against_a_loop():
+    """``col_order='interleaved'``: the column scan visits f0(y, x),
+    f1(y, x) for y down each column x (a naive loop builds that order);
+    ``'frame_major'`` is the plain column-major scan of the grid."""
+    from mmext.models.vfi.backbone import _MambaMixer
+    torch.manual_seed(0)
+    h, w, c = 3, 4, 8
+    grid = torch.randn(1, h, 2 * w, c)
+    for d in ('col', 'col_reverse'):
+        mixer = _MambaMixer(c, (d, ), dict(d_state=8, headdim=8,
+                                          chunk_size=4)).eval()
+        ssm = mixer.ssm.mixers[0]
+        order = [(y, 2 * x + f) for x in range(w) for y in range(h)
+                 for f in (0, 1)]
+        if d == 'col_reverse':
+            order = order[::-1]
+        seq = torch.stack([grid[0, y, x] for y, x in order])[None]
+        with torch.no_grad():
+            ref = torch.zeros_like(grid)
+            for (y, x), v in zip(order, ssm(seq)[0]):
+                ref[0, y, x] = v
+            torch.testing.assert_close(mixer(grid), ref)
+            mixer.col_order = 'frame_major'
+            torch.testing.assert_close(
+                mixer(grid), mixer.ssm(grid.reshape(1, -1, c), hw=(
+                    h, 2 * w)).view_as(grid))
+    # a coarser scan: the pooled frames' scan, repeated over each 2x2 cell
+    mixer = _MambaMixer(c, ('row', 'col'), dict(d_state=8, headdim=8,
+                                               chunk_size=4),
+                        scan_stride=2).eval()
+    big = torch.randn(1, 4, 8, c)  # 4x4 per frame
+    f0, f1 = split_frames(big)
+    pooled = interleave_frames(torch.nn.functional.avg_pool2d(f0, 2),
+                               torch.nn.functional.avg_pool2d(f1, 2))
+    with torch.no_grad():
+        out = mixer(big)
+        mixer.scan_stride = 1
+        coarse = mixer(pooled)
+    o0, o1 = split_frames(out)
+    c0, c1 = split_frames(coarse)
+    torch.testing.assert_close(o0[..., ::2, ::2], c0)
+    torch.testing.assert_close(o1[..., 1::2, 1::2], c1)
+    with pytest.raises(ValueError, match='col_order must be one of'):
+        HybridVFIBackbone(col_order='diagonal')
+    with pytest.raises(ValueError, match='scan_stride must be'):
+        HybridVFIBackbone(window_size=8, scan_stride=3)
+
+
 def test_pad_to_multiple():
     x = torch.arange(12.).view(1, 1, 3, 4)
     y, pad = pad_to_multiple(x, 4)
