@@ -325,20 +325,13 @@ def main(argv=None):
         return None
     if args.emavfi and not args.interleaved:
         raise SystemExit('error: --emavfi needs --interleaved')
-    if args.interleaved:
-        sizes = sorted(args.sizes, key=lambda s: parse_size(s)[0] *
-                       parse_size(s)[1])
-        args.sizes = sizes
-        results = _run_interleaved(args)
-        report = format_interleaved(args, results)
-        print(report)
-        if args.out:
-            os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
-            with open(args.out, 'w') as f:
-                f.write(report)
-        return results
     sizes = sorted(args.sizes, key=lambda s: parse_size(s)[0] *
                    parse_size(s)[1])
+    if args.interleaved:
+        args.sizes = sizes
+        results = _run_interleaved(args)
+        _emit(format_interleaved(args, results), args.out)
+        return results
     results = []
     for size in sizes:
         for malloc in args.malloc:
@@ -348,13 +341,16 @@ def main(argv=None):
                 print(f'{mode:16s} {malloc:8s} {res["size"]:>10s} '
                       f'{res["ms"]:10.1f} ms {res["mem_mb"]:9.1f} MB '
                       f'{res["gflops"]:9.2f} GFLOPs', flush=True)
-    report = format_report(args, results)
-    print(report)
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write(report)
+    _emit(format_report(args, results), args.out)
     return results
+
+
+def _emit(report: str, out=None) -> None:
+    print(report)
+    if out:
+        os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
+        with open(out, 'w') as f:
+            f.write(report)
 
 
 def format_report(args, results) -> str:
