@@ -132,6 +132,9 @@ class HybridVFIBackbone(nn.Module):
             ``'frame_major'`` (the grid's columns as they are: frame 0's
             column, then frame 1's; the former behaviour).
             Defaults to 'interleaved'.
+        rel_pos_bias (bool): Relative position bias in the attention
+            (:class:`~mmext.models.layers.GatedWindowAttention`).
+            Defaults to False.
         scan_stride (int): Scan the frames' maps average-pooled by this
             factor (``window_size`` must be a multiple of it); the output
             is upsampled. Defaults to 1.
@@ -155,6 +158,7 @@ class HybridVFIBackbone(nn.Module):
                  ssm_cfg: Optional[Dict] = None,
                  col_order: str = 'interleaved',
                  scan_stride: int = 1,
+                 rel_pos_bias: bool = False,
                  mlp_ratio: float = 2.0,
                  use_mhc: bool = False,
                  num_streams: int = 4,
@@ -203,7 +207,7 @@ class HybridVFIBackbone(nn.Module):
                 mixer = GatedWindowAttention(
                     embed_dims, num_heads=num_heads,
                     window_size=(window_size, 2 * window_size),
-                    shift_size=shift, gate=gate)
+                    shift_size=shift, gate=gate, rel_pos_bias=rel_pos_bias)
                 n_attn += 1
             self.kinds.append(kind)
             self.mixers.append(mixer)

@@ -11,7 +11,7 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from mmext.registry import MODELS
-from ..layers import backward_warp, resize_flow
+from ..layers import backward_warp, local_correlation, resize_flow
 
 __all__ = [
     'VFIModel', 'VFIDataPreprocessor', 'pad_to_multiple', 'PHASE2_NEW_LAYERS'
@@ -115,6 +115,45 @@ class _FlowHead(nn.Module):
         return self.net(x)
 
 
+def _resize(x: Tensor, size) -> Tensor:
+    """Bilinear resize (``align_corners=False``); unchanged at its size."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size, mode='bilinear', align_corners=False)
+
+
+def _resize_flows(flow: Tensor, size) -> Tensor:
+    """``(B, 4, h, w)`` pair of flows resized to ``size``, vectors scaled."""
+    return torch.cat((resize_flow(flow[:, :2], size),
+                      resize_flow(flow[:, 2:], size)), 1)
+
+
+class _IFBlock(nn.Module):
+    """Coarse-to-fine flow refinement at a finer level, after RIFE's IFBlock
+    (Huang et al., ECCV 2022) and EMA-VFI's multi-scale heads: from both
+    frames, their backward warps by the current flows, the mask logit, the
+    flows and ``t`` (all at this level's resolution) it predicts a residual
+    ``(dflow_t0, dflow_t1, dmask)`` at this level; it works at half this
+    level's resolution inside. The last layer starts at zero (no update)."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            _conv(3 * 4 + 1 + 4 + 1, hidden, 2), _conv(hidden, hidden),
+            _conv(hidden, hidden), nn.ConvTranspose2d(hidden, 5, 4, 2, 1))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, img0: Tensor, img1: Tensor, flow: Tensor,
+                mask: Tensor, t: Tensor):
+        w0 = backward_warp(img0, flow[:, :2])
+        w1 = backward_warp(img1, flow[:, 2:])
+        tmap = t.view(-1, 1, 1, 1).expand(-1, 1, *img0.shape[-2:])
+        d = self.net(torch.cat((img0, img1, w0, w1, mask, flow / 20., tmap),
+                               1))
+        return flow + d[:, :4], mask + d[:, 4:]
+
+
 class _Refine(nn.Module):
     """Small U-Net predicting a residual in ``[-1, 1]`` at full resolution.
 
@@ -202,6 +241,16 @@ class VFIModel(BaseModel):
         refine_dims (int): Refinement width. Defaults to 16.
         feature_warp (bool): Phase-2 flow-guided feature warping.
             Defaults to False.
+        corr_radius (int): ``> 0``: a motion-feature path, the local
+            correlation (:func:`~mmext.models.layers.local_correlation`) of
+            the backbone's two maps over displacements up to this radius
+            (1/4-resolution pixels), joins the flow head's input.
+            Defaults to 0 (off).
+        refine_scales (Sequence[int]): Coarse-to-fine flow refinement:
+            one :class:`_IFBlock` per entry, each at ``1/s`` of the
+            flow-estimation resolution: ``(2, )`` (one step at 1/2 after
+            the 1/4-resolution heads), ``(1, )`` or ``(2, 1)``.
+            Defaults to () (off).
         losses (Sequence[dict]): Loss configs; each term is logged as
             ``loss_<name>``. Defaults to Laplacian L1 and census.
         data_preprocessor (dict, optional): Defaults to
@@ -219,6 +268,8 @@ class VFIModel(BaseModel):
                  flow_dims: int = 48,
                  refine_dims: int = 16,
                  feature_warp: bool = False,
+                 corr_radius: int = 0,
+                 refine_scales: Sequence[int] = (),
                  losses: Sequence[dict] = (
                      dict(type='LaplacianPyramidLoss', loss_weight=1.0),
                      dict(type='CensusLoss', loss_weight=1.0)),
@@ -237,10 +288,25 @@ class VFIModel(BaseModel):
                 f'({self.backbone.embed_dims}) must equal embed_dims '
                 f'({embed_dims})')
         self.feature_warp = feature_warp
-        self.flow_head = _FlowHead(2 * embed_dims + 1, flow_dims)
+        if corr_radius < 0:
+            raise ValueError(f'VFIModel: corr_radius must be >= 0, got '
+                             f'{corr_radius}')
+        self.corr_radius = corr_radius
+        self.flow_head = _FlowHead(
+            2 * embed_dims + 1 + (2 * corr_radius + 1)**2 * (corr_radius > 0),
+            flow_dims)
         if feature_warp:
             self.flow_refine = _FlowHead(2 * embed_dims + 5 + 1, flow_dims,
                                          zero_init=True)
+        self.refine_scales = tuple(int(v) for v in refine_scales)
+        if not set(self.refine_scales) <= {1, 2} or len(
+                set(self.refine_scales)) != len(self.refine_scales) or list(
+                    self.refine_scales) != sorted(self.refine_scales,
+                                                  reverse=True):
+            raise ValueError(f'VFIModel: refine_scales must be (2, ), (1, ) '
+                             f'or (2, 1), got {tuple(refine_scales)}')
+        self.flow_levels = nn.ModuleList(
+            _IFBlock(flow_dims) for _ in self.refine_scales)
         self.refine = _Refine(3 * 5 + 1 + 4, refine_dims,
                               extra=2 * embed_dims if feature_warp else 0)
         self.loss_names, self.losses = [], nn.ModuleList()
@@ -321,7 +387,10 @@ class VFIModel(BaseModel):
                                align_corners=False)
         f0, f1 = self.backbone(self.encoder(s0), self.encoder(s1))
         tmap = t.view(b, 1, 1, 1).expand(b, 1, *f0.shape[-2:])
-        out = self.flow_head(torch.cat((f0, f1, tmap), 1))
+        head_in = [f0, f1, tmap]
+        if self.corr_radius:
+            head_in.append(local_correlation(f0, f1, self.corr_radius))
+        out = self.flow_head(torch.cat(head_in, 1))
         flow, mask = out[:, :4], out[:, 4:]
         wf0 = wf1 = None
         if self.feature_warp:
@@ -331,17 +400,26 @@ class VFIModel(BaseModel):
             flow, mask = flow + delta[:, :4], mask + delta[:, 4:]
             wf0 = backward_warp(f0, flow[:, :2])
             wf1 = backward_warp(f1, flow[:, 2:])
-        flow_full = torch.cat((resize_flow(flow[:, :2], (h, w)),
-                               resize_flow(flow[:, 2:], (h, w))), 1)
+        # coarse to fine: every level adds a residual at its resolution;
+        # the full-resolution flow is the 1/4 flow plus each residual, each
+        # upsampled once (zero residuals leave it exactly as without them)
+        parts = [(flow, mask)]
+        for scale, level in zip(self.refine_scales, self.flow_levels):
+            size = (s0.shape[-2] // scale, s0.shape[-1] // scale)
+            cur_f = sum(_resize_flows(f, size) for f, _ in parts)
+            cur_m = sum(_resize(m_, size) for _, m_ in parts)
+            a0, a1 = _resize(s0, size), _resize(s1, size)
+            new_f, new_m = level(a0, a1, cur_f, cur_m, t)
+            parts.append((new_f - cur_f, new_m - cur_m))
+        flow_full = sum(_resize_flows(f, (h, w)) for f, _ in parts)
+        mask = sum(_resize(m_, (h, w)) for _, m_ in parts)
         if flow_override is not None:
             if flow_override.shape != flow_full.shape:
                 raise ValueError(f'VFIModel: flow_override must be '
                                  f'{tuple(flow_full.shape)}, got '
                                  f'{tuple(flow_override.shape)}')
             flow_full = flow_override.to(flow_full)
-        mask = torch.sigmoid(
-            F.interpolate(mask, (h, w), mode='bilinear',
-                          align_corners=False))
+        mask = torch.sigmoid(mask)
         w0 = backward_warp(img0, flow_full[:, :2])
         w1 = backward_warp(img1, flow_full[:, 2:])
         merged = mask * w0 + (1 - mask) * w1

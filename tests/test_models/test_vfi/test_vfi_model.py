@@ -72,6 +72,49 @@ def test_train_step_per_mode(mode, use_mhc, feature_warp):
     assert 0 <= out[0].pred_img.min() and out[0].pred_img.max() <= 1
 
 
+def test_motion_components_train_and_start_neutral():
+    """The motion path (correlation into the flow head, relative position
+    bias, a coarse-to-fine step at 1/2) trains; the coarse-to-fine step
+    and the bias start as no change: with the same other weights the
+    model gives the output of the model without them."""
+    torch.manual_seed(0)
+    base = VFIModel(
+        backbone=dict(type='HybridVFIBackbone', embed_dims=8, depth=2,
+                      window_size=2, num_heads=2,
+                      ssm_cfg=dict(d_state=8, headdim=8, chunk_size=16)),
+        embed_dims=8, flow_dims=8, refine_dims=4, corr_radius=2,
+        losses=[dict(type='LaplacianPyramidLoss', max_levels=2)]).eval()
+    full = VFIModel(
+        backbone=dict(type='HybridVFIBackbone', embed_dims=8, depth=2,
+                      window_size=2, num_heads=2, rel_pos_bias=True,
+                      ssm_cfg=dict(d_state=8, headdim=8, chunk_size=16)),
+        embed_dims=8, flow_dims=8, refine_dims=4, corr_radius=2,
+        refine_scales=(2, ),
+        losses=[dict(type='LaplacianPyramidLoss', max_levels=2)]).eval()
+    missing, unexpected = full.load_state_dict(base.state_dict(),
+                                               strict=False)
+    assert not unexpected
+    assert all(k.startswith('flow_levels.') or 'rel_pos_table' in k
+               for k in missing)
+    assert base.flow_head.net[0][0].in_channels == 2 * 8 + 1 + 25
+    a, b = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(full.interpolate(a, b, 0.3),
+                                   base.interpolate(a, b, 0.3))
+    full.train()
+    optim = OptimWrapper(torch.optim.AdamW(full.parameters(), lr=1e-3))
+    before = {k: v.clone() for k, v in full.state_dict().items()}
+    for _ in range(2):
+        log = full.train_step(_batch(), optim)
+    assert torch.isfinite(log['loss'])
+    for name, p in full.named_parameters():
+        assert not torch.equal(before[name], p), name
+    with pytest.raises(ValueError, match='refine_scales must be'):
+        _model(refine_scales=(1, 2))
+    with pytest.raises(ValueError, match='corr_radius must be >= 0'):
+        _model(corr_radius=-1)
+
+
 def test_interpolation_modes():
     model = _model().eval()
     a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
