@@ -50,6 +50,8 @@ import subprocess
 import sys
 import time
 
+from mmengine.config import DictAction
+
 MODES = ('hybrid', 'mamba2_only', 'gated_attn_only')
 NAMED = {'720p': (1280, 720), '1080p': (1920, 1080), '4k': (3840, 2160)}
 DEFAULT_CONFIG = 'configs/vfi/hybrid-vfi_1xb8-300e_vimeo90k.py'
@@ -85,6 +87,9 @@ def parse_args(argv=None):
     p.add_argument('--emavfi', default=None, metavar='PATH',
                    help='a checkout of MCG-NJU/EMA-VFI: add EMA-VFI-small '
                    '(with --interleaved)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default={}, help='config overrides for every mmext '
+                   'model (e.g. model.backbone.scan_stride=1)')
     p.add_argument('--out', default=None, help='write a Markdown report')
     p.add_argument('--worker', nargs=2, metavar=('MODE', 'SIZE'),
                    help=argparse.SUPPRESS)
@@ -191,6 +196,7 @@ def interleaved_worker(args) -> list:
     params = {}
     for mode in args.modes:
         cfg = Config.fromfile(args.config)
+        cfg.merge_from_dict(args.cfg_options)
         cfg.model.backbone.mode = mode
         cfg.model.losses = []
         torch.manual_seed(0)
@@ -243,6 +249,9 @@ def _run_interleaved(args) -> list:
            args.config, '--repeat', str(args.repeat), '--flow-scale',
            str(args.flow_scale), '--device', args.device, '--malloc',
            args.malloc[0], '--modes', *args.modes, '--sizes', *args.sizes]
+    if args.cfg_options:
+        cmd += ['--cfg-options'] + [
+            f'{k}={v}' for k, v in args.cfg_options.items()]
     if args.threads:
         cmd += ['--threads', str(args.threads)]
     env = dict(os.environ)
@@ -272,7 +281,9 @@ def format_interleaved(args, results) -> str:
         f'{args.threads or "default"} thread(s), flow scale '
         f'{args.flow_scale}; one process, {args.repeat} interleaved repeats '
         f'after a warm-up; time ratio = median over repeats of '
-        f'(model / {ref}) in the same repeat.', '',
+        f'(model / {ref}) in the same repeat.' + (
+            f' Config overrides: {args.cfg_options}.'
+            if args.cfg_options else ''), '',
         f'| model | size | ms / frame (median) | min-max | x {ref} | '
         f'params (M) | GFLOPs |', '|---|---|---|---|---|---|---|'
     ]
