@@ -74,6 +74,8 @@ def _retarget(ds, root):
     }[t])
     if t == 'XiphDataset':
         ds['clips'], ds['frames'] = ['Tango'], [2]
+    if ds.get('split', 'all') != 'all':
+        ds['val_by'] = 'sequence'  # the synthetic list has one folder
     for step in ds.get('pipeline', []):
         if step['type'] == 'VFIRandomCrop':
             step['crop_size'] = 64
@@ -121,6 +123,33 @@ def test_config_trains_one_step(path, data):
         expected.add('loss_vgg')
     assert terms == expected
     assert not torch.equal(before, model.flow_head.net[0][0].weight)
+
+
+def _vimeo(ds):
+    if ds['type'] == 'MixedVFIDataset':
+        return [d for d in ds['datasets']
+                if d['type'] == 'Vimeo90KTripletDataset']
+    return [ds] if ds['type'] == 'Vimeo90KTripletDataset' else []
+
+
+@pytest.mark.parametrize('path', TRAIN_CONFIGS, ids=lambda p: p.name)
+def test_model_selection_never_sees_the_test_list(path):
+    """Vimeo phases validate (save_best) on a split held out of
+    tri_trainlist, train on the rest of it with the same split arguments,
+    and read tri_testlist only in test_dataloader (tools/test.py)."""
+    cfg = load_config(str(path), check_data=False)
+    val = cfg.val_dataloader.dataset
+    assert val['type'] == 'Vimeo90KTripletDataset'
+    assert val['ann_file'] == 'tri_trainlist.txt' and val['split'] == 'val'
+    trains = _vimeo(cfg.train_dataloader.dataset)
+    assert trains
+    for tr in trains:
+        assert tr['ann_file'] == 'tri_trainlist.txt'
+        assert tr['split'] == 'train'
+        assert (tr['val_fraction'], tr['val_by']) == (val['val_fraction'],
+                                                      val['val_by'])
+    assert cfg.test_dataloader.dataset['ann_file'] == 'tri_testlist.txt'
+    assert cfg.default_hooks.checkpoint.save_best == 'vfi/PSNR'
 
 
 @pytest.mark.parametrize('path', EVAL_CONFIGS, ids=lambda p: p.name)

@@ -5,6 +5,9 @@
 _base_ = ['./hybrid-vfi_feature-warp_1xb8-200e-phase2_vimeo90k.py']
 load_from = ('work_dirs/hybrid-vfi_feature-warp_1xb8-200e-phase2_vimeo90k/'
              'best_vfi_PSNR_epoch_*.pth')
+# the phase-2 model unchanged; the only new keys are the VGG19 loss's fixed
+# ImageNet features (from vgg19_weights, not from the checkpoint)
+load_from_allow_mismatch = ['losses.2.features.*']
 vgg19_weights = 'checkpoints/vgg19-dcbb9e9d.pth'
 model = dict(losses=[
     dict(type='LaplacianPyramidLoss', max_levels=5, loss_weight=1.0),
@@ -41,7 +44,9 @@ train_dataloader = dict(
             dict(type='X4KTrainDataset', data_root=x4k_root + '/train',
                  max_span=8, pipeline=train_pipeline),
             dict(type='Vimeo90KTripletDataset', data_root=vimeo_root,
-                 ann_file='tri_trainlist.txt', pipeline=train_pipeline),
+                 ann_file='tri_trainlist.txt', split='train',
+                 val_fraction=0.02, val_by='folder',
+                 pipeline=train_pipeline),
         ]))
 max_epochs = 100
 optim_wrapper = dict(optimizer=dict(lr=5e-5))

@@ -3,7 +3,12 @@
 # and backbone stay frozen for the first 50 epochs.
 _base_ = ['./hybrid-vfi_1xb8-300e_vimeo90k.py']
 model = dict(feature_warp=True)
+# the best phase-1 checkpoint on the held-out validation split (not the test
+# list); its weights load fully, the two new phase-2 paths start at zero
+# (flow_refine's last conv, refine.mid_extra), so training starts from
+# phase 1's output: only these keys may be missing
 load_from = 'work_dirs/hybrid-vfi_1xb8-300e_vimeo90k/best_vfi_PSNR_epoch_*.pth'
+load_from_allow_mismatch = ['flow_refine.*', 'refine.mid_extra.*']
 max_epochs = 200
 optim_wrapper = dict(optimizer=dict(lr=1e-4))
 param_scheduler = [

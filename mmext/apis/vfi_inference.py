@@ -9,14 +9,100 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-__all__ = ['init_interpolator', 'interpolate_video', 'read_video_info']
+__all__ = [
+    'init_interpolator', 'interpolate_video', 'read_video_info',
+    'load_vfi_weights', 'check_video_output', 'VIDEO_CONTAINERS'
+]
+
+#: Output containers OpenCV writes, with the default codec of each.
+VIDEO_CONTAINERS = {'.mp4': 'mp4v', '.avi': 'MJPG', '.mkv': 'mp4v',
+                    '.mov': 'mp4v'}
+
+
+def _phase_hint(missing, unexpected) -> str:
+    from fnmatch import fnmatch
+
+    from mmext.models.vfi.vfi_model import PHASE2_NEW_LAYERS
+
+    def new(k):
+        return any(fnmatch(k, p) for p in PHASE2_NEW_LAYERS)
+
+    if missing and all(new(k) for k in missing) and not unexpected:
+        return (' This is a phase-1 checkpoint (no phase-2 layers) on a '
+                'phase-2 config: use the phase-1 config or '
+                '--cfg-options model.feature_warp=False.')
+    if unexpected and all(new(k) for k in unexpected) and not missing:
+        return (' This is a phase-2 checkpoint on a phase-1 config: use the '
+                'phase-2 config or --cfg-options model.feature_warp=True.')
+    return ''
+
+
+def load_vfi_weights(model, state: dict, source: str = 'checkpoint') -> None:
+    """Load a VFI state dict exactly (the losses' VGG19 excepted: it is
+    not needed for inference).
+
+    Raises:
+        ValueError: keys missing, unexpected or of another shape, naming
+            ``source``, the first keys, and the phase-1 / phase-2 remedy
+            when that is the cause.
+    """
+    own = model.state_dict()
+    # the phase-2 refinement of the former layout (one mid.0 over the
+    # concatenation) is split when it loads: not a mismatch
+    legacy = {k for k in state if k.endswith('refine.mid.0.weight')}
+    shape = [f'{k} {tuple(v.shape)} (model {tuple(own[k].shape)})'
+             for k, v in state.items()
+             if k in own and k not in legacy and v.shape != own[k].shape
+             and not k.startswith('losses.')]
+    missing = [k for k in own if k not in state
+               and not k.startswith('losses.')]
+    unexpected = [k for k in state if k not in own
+                  and not k.startswith('losses.')]
+    if legacy and any(k.endswith('refine.mid_extra.weight') for k in own):
+        missing = [k for k in missing
+                   if not k.endswith('refine.mid_extra.weight')]
+    if missing or unexpected or shape:
+        parts = [f'{name} {keys[:4]}' + (f' (+{len(keys) - 4})'
+                                         if len(keys) > 4 else '')
+                 for name, keys in (('missing', missing),
+                                    ('unexpected', unexpected),
+                                    ('shape-different', shape)) if keys]
+        raise ValueError(f'{source} does not match the model of the '
+                         f'config: {"; ".join(parts)}.'
+                         f'{_phase_hint(missing, unexpected)}')
+    model.load_state_dict(
+        {k: v for k, v in state.items() if not k.startswith('losses.')},
+        strict=False)
+
+
+def check_video_output(path: str, fourcc: Optional[str] = None) -> str:
+    """The codec to write ``path`` with; its extension must name a video
+    container OpenCV writes (an output named ``.png`` would otherwise get
+    an MPEG-4 stream without a word).
+
+    Raises:
+        ValueError: not a video container extension, or a fourcc that is
+            not four characters.
+    """
+    ext = osp.splitext(path)[1].lower()
+    if ext not in VIDEO_CONTAINERS:
+        raise ValueError(
+            f'output {path}: {ext or "no extension"!s} is not a video '
+            f'container this tool writes; use one of '
+            f'{", ".join(VIDEO_CONTAINERS)}')
+    fourcc = fourcc or VIDEO_CONTAINERS[ext]
+    if len(fourcc) != 4:
+        raise ValueError(f'--fourcc must be four characters, got '
+                         f'{fourcc!r}')
+    return fourcc
 
 
 def init_interpolator(config: Union[str, Config],
                       checkpoint: Optional[str] = None,
                       device: str = 'cpu'):
     """Build the ``VFIModel`` of ``config`` and load ``checkpoint``
-    (weights-only loading; a ``module.`` prefix is removed).
+    (weights-only loading; a ``module.`` prefix is removed; the keys must
+    match exactly, see :func:`load_vfi_weights`).
 
     Raises:
         ValueError: the checkpoint does not match the model.
@@ -38,15 +124,7 @@ def init_interpolator(config: Union[str, Config],
         state = ckpt.get('state_dict', ckpt)
         state = {(k[7:] if k.startswith('module.') else k): v
                  for k, v in state.items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        # the losses (VGG) are not needed for inference
-        missing = [k for k in missing if not k.startswith('losses.')]
-        unexpected = [k for k in unexpected if not k.startswith('losses.')]
-        if missing or unexpected:
-            raise ValueError(
-                f'{checkpoint} does not match the model of the config: '
-                f'missing {missing[:5]}, unexpected {unexpected[:5]} (a '
-                f'phase-1 checkpoint needs model.feature_warp=False)')
+        load_vfi_weights(model, state, checkpoint)
     return model.to(device).eval()
 
 
@@ -84,19 +162,22 @@ def _to_frame(t: torch.Tensor) -> np.ndarray:
 @torch.no_grad()
 def interpolate_video(model, src: str, dst: str, factor: int = 2,
                       mode: str = 'recursive', flow_scale: float = 1.0,
-                      progress: bool = True, fourcc: str = 'mp4v') -> dict:
+                      progress: bool = True,
+                      fourcc: Optional[str] = None) -> dict:
     """Write ``dst``: every frame of ``src`` and ``factor - 1`` frames
     between each pair, at ``factor`` times the frame rate.
 
     Args:
         model: A ``VFIModel`` (eval mode).
         src (str): Input video.
-        dst (str): Output video (OpenCV ``VideoWriter``).
+        dst (str): Output video (OpenCV ``VideoWriter``): ``.mp4``,
+            ``.avi``, ``.mkv`` or ``.mov``.
         factor (int): 2, 4 or 8.
         mode (str): ``'recursive'`` or ``'direct'``.
         flow_scale (float): Flow resolution (< 1 for high resolutions).
         progress (bool): Show a tqdm progress bar.
-        fourcc (str): Output codec. Defaults to 'mp4v'.
+        fourcc (str, optional): Output codec. Defaults to the
+            container's (:data:`VIDEO_CONTAINERS`).
 
     Returns:
         dict: ``frames_in``, ``frames_out``, ``fps_out``.
@@ -106,6 +187,7 @@ def interpolate_video(model, src: str, dst: str, factor: int = 2,
     from mmext.models.vfi import pad_to_multiple
     if factor not in (2, 4, 8):
         raise ValueError(f'factor must be 2, 4 or 8, got {factor}')
+    fourcc = check_video_output(dst, fourcc)
     cap, fps, n, (w, h) = read_video_info(src)
     device = next(model.parameters()).device
     multiple = model.multiple if flow_scale == 1.0 else int(

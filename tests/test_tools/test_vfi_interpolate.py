@@ -66,3 +66,28 @@ def test_errors_and_cli(tmp_path):
     assert res.returncode == 0, res.stderr
     assert 'o.avi: 3 -> 5 frames at 20.00 fps' in res.stdout
     assert '100%' in res.stderr  # the progress bar
+
+
+def test_phase_hint_and_output_container(tmp_path):
+    """A phase-1 checkpoint on a phase-2 model: one error line with the
+    remedy, no traceback. An output whose extension is not a video
+    container is refused before anything is written."""
+    ckpt = tmp_path / 'phase1.pth'
+    torch.manual_seed(0)
+    torch.save({'state_dict': init_interpolator(str(CONFIG)).state_dict()},
+               ckpt)
+    _video(tmp_path / 'in.avi')
+    res = run_tool(['vfi_interpolate.py', CONFIG, ckpt, tmp_path / 'in.avi',
+                    tmp_path / 'o.avi', '--cfg-options',
+                    'model.feature_warp=True'])
+    assert res.returncode != 0
+    assert 'Traceback' not in res.stderr, res.stderr
+    assert 'This is a phase-1 checkpoint' in res.stderr
+    assert 'model.feature_warp=False' in res.stderr
+    assert "missing ['flow_refine." in res.stderr
+    model = init_interpolator(str(CONFIG), str(ckpt))
+    for name in ('o.png', 'o'):
+        with pytest.raises(ValueError, match='is not a video container'):
+            interpolate_video(model, str(tmp_path / 'in.avi'),
+                              str(tmp_path / name))
+        assert not (tmp_path / name).exists()

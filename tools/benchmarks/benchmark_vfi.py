@@ -17,10 +17,26 @@ measures the glibc allocator setting the tools use
 (:func:`mmext.utils.keep_freed_memory`: freed memory is reused instead of
 mapping fresh pages for every large tensor) beside glibc's default.
 
-Example (docs/benchmarks.md)::
+``--interleaved`` times every model in ONE process, alternating models
+and sizes within each repeat (the model order rotates every repeat), so a
+load change on a shared machine hits all models alike; it reports medians,
+the median of the per-repeat time ratios to the reference (EMA-VFI-small
+with ``--emavfi``, else the first mode), and the growth from the smallest
+to the largest size. ``--emavfi PATH`` adds the official EMA-VFI-small
+(``ours_small``: ``config.init_model_config(F=16, depth=[2, 2, 2, 2, 2])``
+of MCG-NJU/EMA-VFI, random weights) from a checkout of that repository the
+user gives; its process gets the checkout on ``PYTHONPATH`` and, on the
+CPU, ``torch.Tensor.cuda`` returning the tensor itself (their
+``model/flow_estimation.py`` calls ``.cuda()``); their files are not
+modified. EMA-VFI-small is called as their ``Trainer.Model.inference``
+does (``net(cat(img0, img1), timestep)``, no test-time augmentation).
+
+Examples (docs/benchmarks.md)::
 
     python tools/benchmarks/benchmark_vfi.py --sizes 256 512 1024 \
         --repeat 2 --out work_dirs/benchmark_vfi.md
+    python tools/benchmarks/benchmark_vfi.py --interleaved \
+        --emavfi /path/to/EMA-VFI --sizes 256 512 --repeat 5 --threads 1
 """
 import argparse
 import datetime
@@ -33,6 +49,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from mmengine.config import DictAction
 
 MODES = ('hybrid', 'mamba2_only', 'gated_attn_only')
 NAMED = {'720p': (1280, 720), '1080p': (1920, 1080), '4k': (3840, 2160)}
@@ -63,8 +81,19 @@ def parse_args(argv=None):
                    help="glibc allocator setting(s) to measure: 'keep' "
                    '(mmext.utils.keep_freed_memory, what the tools use) '
                    "and/or 'default'; several are measured side by side")
+    p.add_argument('--interleaved', action='store_true',
+                   help='time all models and sizes alternately in one '
+                   'process (see the module docstring)')
+    p.add_argument('--emavfi', default=None, metavar='PATH',
+                   help='a checkout of MCG-NJU/EMA-VFI: add EMA-VFI-small '
+                   '(with --interleaved)')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default={}, help='config overrides for every mmext '
+                   'model (e.g. model.backbone.scan_stride=1)')
     p.add_argument('--out', default=None, help='write a Markdown report')
     p.add_argument('--worker', nargs=2, metavar=('MODE', 'SIZE'),
+                   help=argparse.SUPPRESS)
+    p.add_argument('--interleaved-worker', action='store_true',
                    help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -127,6 +156,161 @@ def worker(args) -> dict:
                 gflops=fc.get_total_flops() / 1e9)
 
 
+EMAVFI = 'EMA-VFI-small'
+
+
+def _build_emavfi_small(device: str):
+    """EMA-VFI-small from the checkout on ``PYTHONPATH`` (random weights).
+    On the CPU their ``.cuda()`` calls are bypassed for this process."""
+    import torch
+    if not device.startswith('cuda'):
+        torch.Tensor.cuda = lambda self, *a, **k: self
+    try:
+        import config as ema_config
+        from model import feature_extractor, flow_estimation
+    except ImportError as err:
+        raise SystemExit(f'error: --emavfi: cannot import EMA-VFI\'s '
+                         f'config.py / model/ from the checkout ({err}); '
+                         f'give the root of a MCG-NJU/EMA-VFI checkout')
+    backbone_cfg, flow_cfg = ema_config.init_model_config(
+        F=16, depth=[2, 2, 2, 2, 2])
+    torch.manual_seed(0)
+    net = flow_estimation(feature_extractor(**backbone_cfg), **flow_cfg)
+    return net.to(device).eval()
+
+
+def interleaved_worker(args) -> list:
+    """All models and sizes timed alternately in this process."""
+    import torch
+    from mmengine.config import Config
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mmext.apis.vfi_inference import init_interpolator
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.malloc == ['keep']:
+        from mmext.utils import keep_freed_memory
+        keep_freed_memory()
+    dev = torch.device(args.device)
+    calls = {}
+    params = {}
+    for mode in args.modes:
+        cfg = Config.fromfile(args.config)
+        cfg.merge_from_dict(args.cfg_options)
+        cfg.model.backbone.mode = mode
+        cfg.model.losses = []
+        torch.manual_seed(0)
+        model = init_interpolator(cfg, None, args.device)
+        calls[mode] = (lambda m: lambda a, b: m.interpolate(
+            a, b, 0.5, args.flow_scale))(model)
+        params[mode] = sum(p.numel() for p in model.parameters())
+    if args.emavfi:
+        net = _build_emavfi_small(args.device)
+        calls[EMAVFI] = lambda a, b: net(torch.cat((a, b), 1), 0.5)[-1]
+        params[EMAVFI] = sum(p.numel() for p in net.parameters())
+    sizes = [parse_size(sz) for sz in args.sizes]
+    frames = {}
+    g = torch.Generator().manual_seed(0)
+    for w, h in sizes:
+        frames[(w, h)] = (torch.rand(1, 3, h, w, generator=g).to(dev),
+                          torch.rand(1, 3, h, w, generator=g).to(dev))
+
+    def run(name, size):
+        with torch.no_grad():
+            calls[name](*frames[size])
+        if dev.type == 'cuda':
+            torch.cuda.synchronize()
+
+    names = list(calls)
+    gflops = {}
+    for size in sizes:  # warm-up and FLOPs
+        for name in names:
+            run(name, size)
+            with FlopCounterMode(display=False) as fc:
+                run(name, size)
+            gflops[(name, size)] = fc.get_total_flops() / 1e9
+    times = {(n, sz): [] for n in names for sz in sizes}
+    for r in range(args.repeat):
+        order = names[r % len(names):] + names[:r % len(names)]
+        for size in sizes:
+            for name in order:
+                t0 = time.perf_counter()
+                run(name, size)
+                times[(name, size)].append(
+                    (time.perf_counter() - t0) * 1000)
+    return [dict(mode=n, size=f'{sz[0]}x{sz[1]}', pixels=sz[0] * sz[1],
+                 times=times[(n, sz)], ms=statistics.median(times[(n, sz)]),
+                 params=params[n], gflops=gflops[(n, sz)])
+            for n in names for sz in sizes]
+
+
+def _run_interleaved(args) -> list:
+    cmd = [sys.executable, __file__, '--interleaved-worker', '--config',
+           args.config, '--repeat', str(args.repeat), '--flow-scale',
+           str(args.flow_scale), '--device', args.device, '--malloc',
+           args.malloc[0], '--modes', *args.modes, '--sizes', *args.sizes]
+    if args.cfg_options:
+        cmd += ['--cfg-options'] + [
+            f'{k}={v}' for k, v in args.cfg_options.items()]
+    if args.threads:
+        cmd += ['--threads', str(args.threads)]
+    env = dict(os.environ)
+    if args.emavfi:
+        if not os.path.isfile(os.path.join(args.emavfi, 'config.py')):
+            raise SystemExit(f'error: --emavfi {args.emavfi}: no config.py '
+                             f'there (expected a MCG-NJU/EMA-VFI checkout)')
+        cmd += ['--emavfi', os.path.abspath(args.emavfi)]
+        env['PYTHONPATH'] = os.pathsep.join(
+            p for p in (os.path.abspath(args.emavfi),
+                        env.get('PYTHONPATH')) if p)
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith('RESULT ')]
+    if out.returncode or not line:
+        raise SystemExit(f'interleaved worker failed:\n{out.stderr[-3000:]}')
+    return json.loads(line[0][7:])
+
+
+def format_interleaved(args, results) -> str:
+    ref = EMAVFI if args.emavfi else args.modes[0]
+    names = list(dict.fromkeys(r['mode'] for r in results))
+    sizes = list(dict.fromkeys(r['size'] for r in results))
+    get = {(r['mode'], r['size']): r for r in results}
+    lines = [
+        f'Measured {datetime.date.today()} on {platform.machine()} '
+        f'({os.cpu_count()} CPUs), device {args.device}, '
+        f'{args.threads or "default"} thread(s), flow scale '
+        f'{args.flow_scale}; one process, {args.repeat} interleaved repeats '
+        f'after a warm-up; time ratio = median over repeats of '
+        f'(model / {ref}) in the same repeat.' + (
+            f' Config overrides: {args.cfg_options}.'
+            if args.cfg_options else ''), '',
+        f'| model | size | ms / frame (median) | min-max | x {ref} | '
+        f'params (M) | GFLOPs |', '|---|---|---|---|---|---|---|'
+    ]
+    for size in sizes:
+        for n in names:
+            r, b = get[(n, size)], get[(ref, size)]
+            ratio = statistics.median(
+                x / y for x, y in zip(r['times'], b['times']))
+            lines.append(
+                f'| {n} | {size} | {r["ms"]:.1f} | {min(r["times"]):.1f}-'
+                f'{max(r["times"]):.1f} | {ratio:.2f} | '
+                f'{r["params"] / 1e6:.3f} | {r["gflops"]:.2f} |')
+    if len(sizes) > 1:
+        lo, hi = sizes[0], sizes[-1]
+        p = get[(names[0], hi)]['pixels'] / get[(names[0], lo)]['pixels']
+        lines += ['', f'Growth {lo} -> {hi} ({p:.0f}x the pixels), median '
+                  f'of the per-repeat ratios:', '',
+                  '| model | time ratio | FLOPs ratio |', '|---|---|---|']
+        for n in names:
+            a, b = get[(n, lo)], get[(n, hi)]
+            rt = statistics.median(
+                y / x for x, y in zip(a['times'], b['times']))
+            lines.append(f'| {n} | {rt:.1f} | '
+                         f'{b["gflops"] / a["gflops"]:.1f} |')
+    return '\n'.join(lines) + '\n'
+
+
 def _run_worker(args, mode: str, size: str, malloc: str) -> dict:
     """One (mode, size, allocator setting) point in a fresh process."""
     cmd = [sys.executable, __file__, '--worker', mode, size, '--config',
@@ -147,8 +331,18 @@ def main(argv=None):
     if args.worker:
         print('RESULT ' + json.dumps(worker(args)))
         return None
+    if args.interleaved_worker:
+        print('RESULT ' + json.dumps(interleaved_worker(args)))
+        return None
+    if args.emavfi and not args.interleaved:
+        raise SystemExit('error: --emavfi needs --interleaved')
     sizes = sorted(args.sizes, key=lambda s: parse_size(s)[0] *
                    parse_size(s)[1])
+    if args.interleaved:
+        args.sizes = sizes
+        results = _run_interleaved(args)
+        _emit(format_interleaved(args, results), args.out)
+        return results
     results = []
     for size in sizes:
         for malloc in args.malloc:
@@ -158,13 +352,16 @@ def main(argv=None):
                 print(f'{mode:16s} {malloc:8s} {res["size"]:>10s} '
                       f'{res["ms"]:10.1f} ms {res["mem_mb"]:9.1f} MB '
                       f'{res["gflops"]:9.2f} GFLOPs', flush=True)
-    report = format_report(args, results)
-    print(report)
-    if args.out:
-        os.makedirs(os.path.dirname(args.out) or '.', exist_ok=True)
-        with open(args.out, 'w') as f:
-            f.write(report)
+    _emit(format_report(args, results), args.out)
     return results
+
+
+def _emit(report: str, out=None) -> None:
+    print(report)
+    if out:
+        os.makedirs(os.path.dirname(out) or '.', exist_ok=True)
+        with open(out, 'w') as f:
+            f.write(report)
 
 
 def format_report(args, results) -> str:

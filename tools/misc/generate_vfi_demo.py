@@ -6,6 +6,8 @@ Sources are the sample photographs that ship inside scikit-image's wheel
 sub-pixel translation (up to ``--max-motion`` pixels between the outer
 frames) with opaque discs that move on their own and occlude the
 background. The test split uses a photograph the training split never sees.
+The true flows at t = 0.5 of every triplet go to ``flow/xxxxx/xxxx.npy``
+beside ``sequences/`` (read by tools/analysis_tools/vfi_demo_report.py).
 
     python tools/misc/generate_vfi_demo.py --out work_dirs/vfi_demo/vimeo
 """
@@ -34,7 +36,8 @@ def main(argv=None):
                                   args.num_test, size=args.size,
                                   max_motion=args.max_motion,
                                   seed=args.seed,
-                                  test_sources=[len(sources) - 1])
+                                  test_sources=[len(sources) - 1],
+                                  write_flow=True)
     print(f'wrote {counts["train"]} train / {counts["test"]} test '
           f'SYNTHETIC triplets to {osp.abspath(args.out)} (train photos: '
           f'{", ".join(SKIMAGE_SAMPLES[:-1])}; held-out test photo: '

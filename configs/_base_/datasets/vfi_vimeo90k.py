@@ -1,5 +1,10 @@
 # Vimeo-90K triplets: train on tri_trainlist (random 256 crops and the
-# EMA-VFI augmentations), validate / test on tri_testlist (full 448x256).
+# EMA-VFI augmentations) less a held-out validation split (2% of its
+# top-level folders, chosen by MD5 of the folder name: deterministic); validate
+# and pick the best checkpoint on that split (full 448x256); the test list
+# tri_testlist is read only by tools/test.py (test_dataloader). EMA-VFI and
+# VFIMamba instead validate on tri_testlist during training (their train.py
+# `evaluate` on the test list): docs/vfi/training.md.
 data_root = 'data/vimeo_triplet'
 train_pipeline = [
     dict(type='LoadVFIFrames'),
@@ -18,7 +23,9 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='Vimeo90KTripletDataset', data_root=data_root,
-                 ann_file='tri_trainlist.txt', pipeline=train_pipeline))
+                 ann_file='tri_trainlist.txt', split='train',
+                 val_fraction=0.02, val_by='folder',
+                 pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=1,
     num_workers=2,
@@ -26,8 +33,14 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     collate_fn=dict(type='pseudo_collate'),
     dataset=dict(type='Vimeo90KTripletDataset', data_root=data_root,
+                 ann_file='tri_trainlist.txt', split='val',
+                 val_fraction=0.02, val_by='folder',
+                 pipeline=test_pipeline))
+test_dataloader = dict(
+    val_dataloader,
+    persistent_workers=False,
+    dataset=dict(type='Vimeo90KTripletDataset', data_root=data_root,
                  ann_file='tri_testlist.txt', pipeline=test_pipeline))
-test_dataloader = val_dataloader
 # Vimeo90K convention: no 8-bit quantisation, the scripts' 3D SSIM
 val_evaluator = dict(type='VFIMetric', quantize=False, ssim='3d')
 test_evaluator = val_evaluator

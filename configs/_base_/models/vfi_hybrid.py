@@ -15,6 +15,13 @@ model = dict(
         window_size=8,
         gate='elementwise',
         directions=('row', 'row_reverse', 'col', 'col_reverse'),
+        # column scans alternate the two frames too (as VFIMamba's
+        # interleaved scans); the Mamba2 mixers scan each frame's map
+        # pooled 2x (4x fewer tokens, output upsampled): with it the default
+        # mode is no slower than EMA-VFI-small on the CPU
+        # (docs/benchmarks.md; 1 = every 1/4-resolution token)
+        col_order='interleaved',
+        scan_stride=2,
         ssm_cfg=dict(d_state=32, headdim=32, expand=2, chunk_size=64),
         mlp_ratio=2.0,
         use_mhc=False,

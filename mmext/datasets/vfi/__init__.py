@@ -7,7 +7,7 @@ from .transforms import (LoadVFIFrames, PackVFIInputs, VFICenterCrop,
 from .vfi_datasets import (MiddleburyOtherDataset, MixedVFIDataset,
                            SNUFILMDataset, UCF101TripletDataset,
                            Vimeo90KTripletDataset, X4KTrainDataset,
-                           XiphDataset, XTestDataset)
+                           XiphDataset, XTestDataset, holdout_names)
 
 __all__ = [
     'read_rgb', 'LoadVFIFrames', 'PackVFIInputs', 'VFICenterCrop',
@@ -15,5 +15,5 @@ __all__ = [
     'VFIRandomRotate90', 'VFIResize', 'VFITemporalSwap',
     'Vimeo90KTripletDataset', 'UCF101TripletDataset', 'SNUFILMDataset',
     'MiddleburyOtherDataset', 'XiphDataset', 'X4KTrainDataset',
-    'XTestDataset', 'MixedVFIDataset'
+    'XTestDataset', 'MixedVFIDataset', 'holdout_names'
 ]

@@ -20,7 +20,8 @@ import numpy as np
 
 __all__ = [
     'SKIMAGE_SAMPLES', 'load_source_images', 'render_frame', 'make_clip',
-    'write_vimeo_triplets', 'texture_image'
+    'draw_clip', 'clip_flow', 'write_vimeo_triplets', 'texture_image',
+    'read_true_flow'
 ]
 
 #: scikit-image sample images that ship inside its wheel (no download).
@@ -99,10 +100,10 @@ def render_frame(src: np.ndarray, crop: Sequence[int], motion: Sequence[float],
     return np.clip(np.round(frame), 0, 255).astype(np.uint8)
 
 
-def make_clip(src: np.ndarray, rng: np.random.Generator, size: int = 64,
-              max_motion: float = 6.0, num_sprites: int = 2,
-              times: Sequence[float] = (0.0, 0.5, 1.0)) -> List[np.ndarray]:
-    """Frames at ``times`` of a random clip drawn from ``src``."""
+def draw_clip(src: np.ndarray, rng: np.random.Generator, size: int = 64,
+              max_motion: float = 6.0, num_sprites: int = 2) -> Dict:
+    """Random clip parameters: ``crop``, background ``motion`` and
+    ``sprites`` (see :func:`render_frame`)."""
     h, w = src.shape[:2]
     margin = int(np.ceil(max_motion)) + 1
     y = int(rng.integers(margin, h - size - margin + 1))
@@ -116,8 +117,48 @@ def make_clip(src: np.ndarray, rng: np.random.Generator, size: int = 64,
                                       2),
                  radius=float(rng.uniform(0.06, 0.14) * size),
                  color=rng.integers(0, 256, 3)))
-    return [render_frame(src, (y, x, size, size), motion, sprites, t)
-            for t in times]
+    return dict(crop=(y, x, size, size), motion=motion, sprites=sprites)
+
+
+def clip_flow(clip: Dict, t: float = 0.5) -> np.ndarray:
+    """The true backward flows of a clip at time ``t``: ``(2, 2, h, w)``
+    float32, ``[F_t->0, F_t->1]``, each ``(dx, dy)`` in pixels.
+
+    The background at ``t`` samples the source at ``p + v (t - 0.5)``, so
+    its content at ``p`` sits at ``p + v t`` in frame 0 and at
+    ``p - v (1 - t)`` in frame 1. A sprite with velocity ``u`` sits at
+    ``p - u t`` / ``p + u (1 - t)``. Where a sprite covers the pixel at
+    ``t`` (anti-aliased coverage > 0.5; later sprites on top) its flow
+    applies.
+    """
+    _, _, h, w = clip['crop']
+    v = np.asarray(clip['motion'], np.float32)
+    flow = np.empty((2, 2, h, w), np.float32)
+    flow[0] = (v * t)[:, None, None]
+    flow[1] = (-v * (1 - t))[:, None, None]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    for s in clip['sprites']:
+        u = np.asarray(s['velocity'], np.float32)
+        cx = s['centre'][0] + u[0] * t
+        cy = s['centre'][1] + u[1] * t
+        cover = (s['radius'] + 0.5 - np.sqrt((xx - cx)**2 +
+                                             (yy - cy)**2)) > 0.5
+        for k, f in enumerate((-u * t, u * (1 - t))):
+            for c in range(2):
+                flow[k, c][cover] = f[c]
+    return flow
+
+
+def make_clip(src: np.ndarray, rng: np.random.Generator, size: int = 64,
+              max_motion: float = 6.0, num_sprites: int = 2,
+              times: Sequence[float] = (0.0, 0.5, 1.0),
+              return_flow: bool = False):
+    """Frames at ``times`` of a random clip drawn from ``src`` (and, with
+    ``return_flow``, the true flows at ``t = 0.5``, :func:`clip_flow`)."""
+    clip = draw_clip(src, rng, size, max_motion, num_sprites)
+    frames = [render_frame(src, clip['crop'], clip['motion'],
+                           clip['sprites'], t) for t in times]
+    return (frames, clip_flow(clip, 0.5)) if return_flow else frames
 
 
 def _write_rgb(path: str, img: np.ndarray) -> None:
@@ -130,8 +171,8 @@ def write_vimeo_triplets(root: str, sources: Sequence[np.ndarray],
                          num_train: int, num_test: int, size: int = 64,
                          max_motion: float = 6.0, seed: int = 0,
                          num_sprites: int = 2,
-                         test_sources: Optional[Sequence[int]] = None
-                         ) -> Dict[str, int]:
+                         test_sources: Optional[Sequence[int]] = None,
+                         write_flow: bool = False) -> Dict[str, int]:
     """Write a Vimeo-90K-layout triplet set under ``root``.
 
     Args:
@@ -147,6 +188,11 @@ def write_vimeo_triplets(root: str, sources: Sequence[np.ndarray],
         num_sprites (int): Occluding discs per clip. Defaults to 2.
         test_sources (Sequence[int], optional): Source indices held out for
             the test split (the others train). Defaults to the last one.
+        write_flow (bool): Also write the true flows at ``t = 0.5``
+            (:func:`clip_flow`) of every triplet to
+            ``flow/xxxxx/xxxx.npy`` beside ``sequences/`` (not part of the
+            Vimeo layout; :func:`read_true_flow` reads them). The frames are
+            the same either way. Defaults to False.
 
     Returns:
         dict: Counts written.
@@ -162,13 +208,38 @@ def write_vimeo_triplets(root: str, sources: Sequence[np.ndarray],
                            ('test', num_test, test_sources)):
         for i in range(n):
             src = sources[pool[i % len(pool)]]
-            frames = make_clip(src, rng, size, max_motion, num_sprites)
+            frames, flow = make_clip(src, rng, size, max_motion,
+                                     num_sprites, return_flow=True)
             name = f'{1 if split == "train" else 2:05d}/{i + 1:04d}'
             for k, img in enumerate(frames):
                 _write_rgb(osp.join(root, 'sequences', name,
                                     f'im{k + 1}.png'), img)
+            if write_flow:
+                path = osp.join(root, 'flow', name + '.npy')
+                os.makedirs(osp.dirname(path), exist_ok=True)
+                np.save(path, flow)
             lists[split].append(name)
     for split, names in lists.items():
         with open(osp.join(root, f'tri_{split}list.txt'), 'w') as f:
             f.write('\n'.join(names) + '\n')
     return {k: len(v) for k, v in lists.items()}
+
+
+def read_true_flow(root: str, name: str) -> np.ndarray:
+    """The true flows ``(2, 2, h, w)`` that :func:`write_vimeo_triplets`
+    (``write_flow=True``) wrote for triplet ``name`` under ``root``.
+
+    Raises:
+        FileNotFoundError: the file is absent (data written without
+            ``write_flow``).
+    """
+    path = osp.join(root, 'flow', name + '.npy')
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'true flow {path} not found: write the data with '
+            f'write_flow=True (tools/misc/generate_vfi_demo.py does)')
+    flow = np.load(path, allow_pickle=False)
+    if flow.ndim != 4 or flow.shape[:2] != (2, 2):
+        raise ValueError(f'{path}: expected a (2, 2, h, w) flow array, got '
+                         f'{flow.shape}')
+    return flow

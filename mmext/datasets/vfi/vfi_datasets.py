@@ -7,6 +7,7 @@ a list that do not exist are reported (the first few, with the list file)
 when the dataset is built. See docs/vfi/data.md.
 """
 import glob
+import hashlib
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
@@ -20,7 +21,7 @@ from mmext.registry import DATASETS
 __all__ = [
     'Vimeo90KTripletDataset', 'UCF101TripletDataset', 'SNUFILMDataset',
     'MiddleburyOtherDataset', 'XiphDataset', 'X4KTrainDataset',
-    'XTestDataset', 'MixedVFIDataset'
+    'XTestDataset', 'MixedVFIDataset', 'holdout_names'
 ]
 
 
@@ -56,33 +57,115 @@ class _VFIBase(BaseDataset):
         return records
 
 
+VAL_SPLIT_UNITS = ('folder', 'sequence')
+
+
+def holdout_names(names: Sequence[str], fraction: float,
+                  by: str = 'folder') -> List[str]:
+    """The names of a Vimeo-90K list held out for validation.
+
+    Names are ``xxxxx/xxxx``. The unit held out whole is the top-level
+    folder ``xxxxx`` (``by='folder'``) or the sequence ``xxxxx/xxxx``
+    (``by='sequence'``). The ``max(1, round(fraction * units))`` units with
+    the smallest MD5 of their name are held out: deterministic, independent
+    of the list's order and of the machine, and a unit never straddles the
+    split.
+
+    Args:
+        names (Sequence[str]): The list's entries.
+        fraction (float): Share of the units to hold out, in (0, 1).
+        by (str): ``'folder'`` or ``'sequence'``. Defaults to 'folder'.
+
+    Returns:
+        list[str]: The held-out names, in list order.
+    """
+    if by not in VAL_SPLIT_UNITS:
+        raise ValueError(f'val_by must be one of {VAL_SPLIT_UNITS}, got '
+                         f'{by!r}')
+    if not 0 < fraction < 1:
+        raise ValueError(f'val_fraction must be in (0, 1), got {fraction}')
+
+    def unit(name):
+        return name.split('/')[0] if by == 'folder' else name
+
+    units = sorted(set(unit(n) for n in names),
+                   key=lambda u: hashlib.md5(u.encode()).hexdigest())
+    if len(units) < 2:
+        raise ValueError(
+            f'cannot hold out a validation split by {by}: the list has '
+            f'{len(units)} {by}(s); use val_by=\'sequence\'')
+    k = min(len(units) - 1, max(1, round(fraction * len(units))))
+    held = set(units[:k])
+    return [n for n in names if unit(n) in held]
+
+
 @DATASETS.register_module()
 class Vimeo90KTripletDataset(_VFIBase):
     """Vimeo-90K triplets: ``tri_trainlist.txt`` / ``tri_testlist.txt`` of
     ``xxxxx/xxxx`` names and ``sequences/xxxxx/xxxx/im{1,2,3}.png``
     (im1, im3 in, im2 the middle frame).
 
+    ``split`` selects part of the list for model selection without the test
+    list: ``'val'`` is the part :func:`holdout_names` holds out
+    (``val_fraction`` of the top-level folders by default), ``'train'``
+    the rest, ``'all'`` the whole list. The phase configs train on
+    ``tri_trainlist.txt`` with ``split='train'``, validate (and pick the
+    best checkpoint) on ``split='val'`` of the same list, and leave
+    ``tri_testlist.txt`` to ``tools/test.py``.
+
     Args:
         data_root (str): Folder holding the list and ``sequences/``.
         ann_file (str): ``'tri_trainlist.txt'`` or ``'tri_testlist.txt'``.
         pipeline (list): Transforms.
+        split (str): ``'all'``, ``'train'`` or ``'val'``. Defaults to
+            'all'.
+        val_fraction (float): Share held out for ``'val'``. Defaults to
+            0.02.
+        val_by (str): Unit held out whole, ``'folder'`` (``xxxxx``) or
+            ``'sequence'`` (``xxxxx/xxxx``). Defaults to 'folder'.
         check_files (bool): Check every listed frame exists. Defaults to
             True.
         **kwargs: :class:`mmengine.dataset.BaseDataset` arguments.
     """
 
+    SPLITS = ('all', 'train', 'val')
+
+    def __init__(self, *args, split: str = 'all', val_fraction: float = 0.02,
+                 val_by: str = 'folder', **kwargs) -> None:
+        if split not in self.SPLITS:
+            raise ValueError(f'Vimeo90KTripletDataset: split must be one of '
+                             f'{self.SPLITS}, got {split!r}')
+        if val_by not in VAL_SPLIT_UNITS:
+            raise ValueError(f'Vimeo90KTripletDataset: val_by must be one '
+                             f'of {VAL_SPLIT_UNITS}, got {val_by!r}')
+        self.split = split
+        self.val_fraction = val_fraction
+        self.val_by = val_by
+        super().__init__(*args, **kwargs)
+
     def load_data_list(self) -> List[Dict]:
         ann = self.ann_file
         seq = osp.join(self.data_root, 'sequences')
+        names = _read_list(ann)
+        source = ann
+        if self.split != 'all':
+            try:
+                held = set(holdout_names(names, self.val_fraction,
+                                         self.val_by))
+            except ValueError as err:
+                raise ValueError(f'{ann}: {err}') from None
+            names = [n for n in names if (n in held) == (self.split == 'val')]
+            source = (f'{ann} (split={self.split!r}, val_fraction='
+                      f'{self.val_fraction}, val_by={self.val_by!r})')
         records = []
-        for name in _read_list(ann):
+        for name in names:
             folder = osp.join(seq, name)
             records.append(
                 dict(img0_path=osp.join(folder, 'im1.png'),
                      gt_path=osp.join(folder, 'im2.png'),
                      img1_path=osp.join(folder, 'im3.png'), t=0.5,
                      key=name))
-        return self._finish(records, ann)
+        return self._finish(records, source)
 
 
 @DATASETS.register_module()

@@ -74,6 +74,13 @@ class GatedWindowAttention(nn.Module):
         qkv_bias (bool): Bias in ``qkv``. Defaults to True.
         gate_bias_init (float): Initial gate bias (0 gives 0.5 gates).
             Defaults to 0.
+        rel_pos_bias (bool): Swin's learnt relative position bias: one
+            value per head and relative offset ``(dy, dx)`` within the
+            window, added to the attention logits (a table of
+            ``(2 wh - 1)(2 ww - 1)`` x heads, zero at init). On the VFI
+            backbone's interleaved grid the offset also tells the same
+            frame from the other one (odd ``dx``: the other frame).
+            Defaults to False.
     """
 
     def __init__(self,
@@ -83,7 +90,8 @@ class GatedWindowAttention(nn.Module):
                  shift_size: Union[int, Sequence[int]] = 0,
                  gate: str = 'elementwise',
                  qkv_bias: bool = True,
-                 gate_bias_init: float = 0.0) -> None:
+                 gate_bias_init: float = 0.0,
+                 rel_pos_bias: bool = False) -> None:
         super().__init__()
         if embed_dims % num_heads != 0:
             raise ValueError(f'embed_dims ({embed_dims}) must be divisible '
@@ -106,6 +114,23 @@ class GatedWindowAttention(nn.Module):
             self.gate = nn.Linear(embed_dims, out)
             nn.init.zeros_(self.gate.weight)
             nn.init.constant_(self.gate.bias, gate_bias_init)
+        self.rel_pos_bias = rel_pos_bias
+        if rel_pos_bias:
+            wh, ww = self.window_size
+            self.rel_pos_table = nn.Parameter(
+                torch.zeros((2 * wh - 1) * (2 * ww - 1), num_heads))
+            ys, xs = torch.meshgrid(torch.arange(wh), torch.arange(ww),
+                                    indexing='ij')
+            ys, xs = ys.flatten(), xs.flatten()
+            index = ((ys[:, None] - ys[None] + wh - 1) * (2 * ww - 1) +
+                     xs[:, None] - xs[None] + ww - 1)
+            self.register_buffer('rel_pos_index', index, persistent=False)
+
+    def _bias(self) -> Tensor:
+        """``(heads, N, N)`` relative position bias of one window."""
+        n = self.rel_pos_index.shape[0]
+        return self.rel_pos_table[self.rel_pos_index.view(-1)].view(
+            n, n, -1).permute(2, 0, 1)
 
     def _shift_mask(self, h: int, w: int, device) -> Optional[Tensor]:
         """Boolean ``(nW, N, N)`` mask (True: may attend) for the rolled
@@ -152,6 +177,11 @@ class GatedWindowAttention(nn.Module):
         mask = self._shift_mask(h, w, x.device)
         if mask is not None:
             mask = mask.repeat(b, 1, 1)[:, None]  # (b nW, 1, N, N)
+        if self.rel_pos_bias:
+            bias = self._bias().to(q.dtype)[None]  # (1, heads, N, N)
+            if mask is not None:
+                bias = bias.masked_fill(~mask, float('-inf'))
+            mask = bias
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         out = out.transpose(1, 2)  # (bw, N, heads, hd)
         if self.gate_type != 'none':

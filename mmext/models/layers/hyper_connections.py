@@ -19,10 +19,33 @@ Sinkhorn-Knopp starts from ``exp(.)`` and alternately normalises columns and
 rows (20 iterations), projecting onto (approximately) doubly stochastic
 matrices, so stacked ``H_res`` neither amplify nor attenuate the streams.
 
-Initialisation of the static parts (our choice, for a residual-like start):
-``b_pre = logit(1/n)`` (the block reads the streams' mean),
-``b_post = 0`` (``H_post = 1``), ``b_res`` 0 on the diagonal and -4 off it
-(``H_res`` close to the identity); ``phi`` ~ N(0, 0.02).
+Initialisation of the static parts (``init='hc'``, the default). The
+streams start as copies of the input, and with copies, a doubly stochastic
+``H_res`` (its rows sum to 1) and the same write weight for every stream,
+every stream receives the same update, so the streams stay copies for ever:
+the connection is then a plain residual (a uniform read ``b_pre = logit(1/n)``
+and ``H_post = 1``, this module's former initialisation, kept as
+``init='uniform'``, left the four streams identical to about 1e-3). Two
+asymmetries break this:
+
+* **read** (the HC reference initialisation): connection ``k`` reads stream
+  ``k mod n``. Hyper-Connections (Zhu et al., ICLR 2025, arXiv:2409.19606,
+  Appendix J, Algorithm 2) set ``init_alpha0[layer_id % rate] = 1`` and
+  zeros elsewhere; lucidrains/hyper-connections
+  (``manifold_constrained_hyper_connections.py``, ``init_residual_index =
+  layer_index % num_residual_streams``) does the same for mHC. Under the
+  sigmoid of ``H_pre`` we use logits ``+read_logit`` there and
+  ``-read_logit`` elsewhere (``read_logit=4``: 0.982 / 0.018).
+* **write** (our choice; the papers fix none): connection ``k`` writes
+  ``write_init`` (1.5) times its output into stream ``k mod n`` and
+  ``(n - write_init) / (n - 1)`` times into the others, so the write
+  weights average to 1 and the streams' mean starts as ``x + F(x)``, the
+  plain residual's first step, while the streams differ by
+  ``(write_init - (n - write_init) / (n - 1)) F`` after the first block.
+
+``b_res`` is 0 on the diagonal and ``res_offdiag_init`` (-4) off it
+(``H_res`` near the identity, as the reference's ``eye``); ``phi`` ~
+N(0, 0.02); the gates ``alpha`` start at ``alpha_init``.
 """
 import math
 
@@ -35,6 +58,8 @@ __all__ = [
     'sinkhorn_knopp', 'ManifoldHyperConnection', 'expand_streams',
     'reduce_streams'
 ]
+
+INITS = ('hc', 'uniform')
 
 
 def sinkhorn_knopp(logits: Tensor, num_iters: int = 20,
@@ -62,6 +87,10 @@ def sinkhorn_knopp(logits: Tensor, num_iters: int = 20,
     return m
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
 def expand_streams(x: Tensor, n: int) -> Tensor:
     """``(..., C) -> (..., n, C)``: every stream starts as a copy of x."""
     return x.unsqueeze(-2).expand(*x.shape[:-1], n, x.shape[-1]).contiguous()
@@ -83,6 +112,18 @@ class ManifoldHyperConnection(nn.Module):
         sinkhorn_iters (int): Sinkhorn-Knopp iterations. Defaults to 20.
         res_offdiag_init (float): Initial off-diagonal ``b_res``.
             Defaults to -4.
+        layer_index (int): Index ``k`` of this connection in the network
+            (each block has two: mixer ``2 i``, MLP ``2 i + 1``); with
+            ``init='hc'`` it reads and writes stream ``k mod n`` most.
+            Defaults to 0.
+        init (str): ``'hc'`` (the asymmetric read / write of the module
+            docstring) or ``'uniform'`` (``H_pre = 1/n``, ``H_post = 1``:
+            identical streams, a plain residual at init). Defaults to 'hc'.
+        read_logit (float): ``init='hc'``: ``b_pre`` is ``+read_logit`` at
+            stream ``k mod n`` and ``-read_logit`` elsewhere. Defaults to 4.
+        write_init (float): ``init='hc'``: ``H_post`` of stream
+            ``k mod n`` at init, in (0, 2); the others get
+            ``(n - write_init) / (n - 1)``. Defaults to 1.5.
     """
 
     def __init__(self,
@@ -90,23 +131,48 @@ class ManifoldHyperConnection(nn.Module):
                  num_streams: int = 4,
                  alpha_init: float = 0.01,
                  sinkhorn_iters: int = 20,
-                 res_offdiag_init: float = -4.0) -> None:
+                 res_offdiag_init: float = -4.0,
+                 layer_index: int = 0,
+                 init: str = 'hc',
+                 read_logit: float = 4.0,
+                 write_init: float = 1.5) -> None:
         super().__init__()
         if num_streams < 1:
             raise ValueError(f'num_streams must be >= 1, got {num_streams}')
+        if init not in INITS:
+            raise ValueError(f'ManifoldHyperConnection: init must be one of '
+                             f'{INITS}, got {init!r}')
+        if not 0 < write_init < 2:
+            raise ValueError(f'ManifoldHyperConnection: write_init must be '
+                             f'in (0, 2) (H_post = 2 sigmoid(.)), got '
+                             f'{write_init}')
         n = num_streams
         self.dims = dims
         self.num_streams = n
         self.sinkhorn_iters = sinkhorn_iters
+        self.layer_index = layer_index
+        self.init = init
         self.norm = nn.RMSNorm(n * dims, eps=1e-6)
         self.phi = nn.Linear(n * dims, 2 * n + n * n, bias=False)
         nn.init.normal_(self.phi.weight, std=0.02)
         self.alpha_pre = nn.Parameter(torch.tensor(float(alpha_init)))
         self.alpha_post = nn.Parameter(torch.tensor(float(alpha_init)))
         self.alpha_res = nn.Parameter(torch.tensor(float(alpha_init)))
-        pre = 20.0 if n == 1 else -math.log(n - 1)  # sigmoid(.) = 1/n
-        self.b_pre = nn.Parameter(torch.full((n, ), pre))
-        self.b_post = nn.Parameter(torch.zeros(n))
+        if n == 1:
+            b_pre, b_post = torch.full((1, ), 20.0), torch.zeros(1)
+        elif init == 'uniform':
+            b_pre = torch.full((n, ), -math.log(n - 1))  # sigmoid = 1/n
+            b_post = torch.zeros(n)  # H_post = 1
+        else:
+            k = layer_index % n
+            b_pre = torch.full((n, ), -float(read_logit))
+            b_pre[k] = float(read_logit)
+            # in (0, 2) for any n >= 2 and write_init in (0, 2)
+            other = (n - write_init) / (n - 1)
+            b_post = torch.full((n, ), _logit(other / 2))
+            b_post[k] = _logit(write_init / 2)
+        self.b_pre = nn.Parameter(b_pre)
+        self.b_post = nn.Parameter(b_post)
         self.b_res = nn.Parameter(
             torch.full((n, n), float(res_offdiag_init)).fill_diagonal_(0.))
 

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['backward_warp', 'resize_flow']
+__all__ = ['backward_warp', 'resize_flow', 'local_correlation']
 
 
 def backward_warp(x: Tensor, flow: Tensor,
@@ -62,3 +62,29 @@ def resize_flow(flow: Tensor, size) -> Tensor:
     scale = torch.tensor([size[1] / w, size[0] / h], dtype=flow.dtype,
                          device=flow.device)
     return out * scale.view(1, 2, 1, 1)
+
+
+def local_correlation(f0: Tensor, f1: Tensor, radius: int) -> Tensor:
+    """Local cost volume (FlowNet-C / PWC-Net correlation):
+    ``c[d](p) = <f0(p), f1(p + d)> / C`` for every displacement
+    ``d = (dy, dx)`` with ``|dy|, |dx| <= radius`` (zero padding outside
+    ``f1``), in row-major order of ``d``.
+
+    Args:
+        f0 (Tensor): ``(B, C, H, W)``.
+        f1 (Tensor): ``(B, C, H, W)``.
+        radius (int): Largest displacement in pixels of the maps.
+
+    Returns:
+        Tensor: ``(B, (2 radius + 1)^2, H, W)``.
+    """
+    if f0.shape != f1.shape or f0.dim() != 4:
+        raise ValueError(f'local_correlation: f0 and f1 must be equal '
+                         f'(B, C, H, W) maps, got {tuple(f0.shape)} and '
+                         f'{tuple(f1.shape)}')
+    h, w = f0.shape[-2:]
+    r = radius
+    p = F.pad(f1, (r, r, r, r))
+    out = [(f0 * p[..., r + dy:r + dy + h, r + dx:r + dx + w]).mean(1)
+           for dy in range(-r, r + 1) for dx in range(-r, r + 1)]
+    return torch.stack(out, 1)

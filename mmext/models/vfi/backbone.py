@@ -4,10 +4,11 @@ attention over the interleaved tokens of both frames."""
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmext.registry import MODELS
-from ..layers import (GatedWindowAttention, ManifoldHyperConnection,
+from ..layers import (GatedWindowAttention, ManifoldHyperConnection, Mlp,
                       MultiDirectionalSSM, expand_streams, reduce_streams)
 
 __all__ = ['HybridVFIBackbone', 'interleave_frames', 'split_frames']
@@ -30,31 +31,62 @@ def split_frames(x: Tensor) -> Tuple[Tensor, Tensor]:
     return x[..., 0].contiguous(), x[..., 1].contiguous()
 
 
-class _Mlp(nn.Module):
-
-    def __init__(self, dims: int, ratio: float) -> None:
-        super().__init__()
-        hidden = int(dims * ratio)
-        self.fc1 = nn.Linear(dims, hidden)
-        self.act = nn.GELU()
-        self.fc2 = nn.Linear(hidden, dims)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.fc2(self.act(self.fc1(x)))
+COL_ORDERS = ('interleaved', 'frame_major')
 
 
 class _MambaMixer(nn.Module):
-    """Mamba2 over the interleaved token grid, in several scan orders."""
+    """Mamba2 over the interleaved token grid, in several scan orders.
 
-    def __init__(self, dims: int, directions: Sequence[str],
-                 ssm_cfg: Dict) -> None:
+    Row scans of the ``h x 2w`` grid alternate the two frames at every
+    position. Column scans do too with ``col_order='interleaved'``
+    (``f0(0, x), f1(0, x), f0(1, x), f1(1, x), ...``, as VFIMamba's
+    interleaved scans); ``'frame_major'`` scans the grid's columns as they
+    are (frame 0's column ``x``, then frame 1's). ``scan_stride > 1`` scans
+    each frame's map average-pooled by that factor (the two frames still
+    interleaved) and upsamples the result (nearest): ``stride^2`` times
+    fewer tokens per scan.
+    """
+
+    def __init__(self, dims: int, directions: Sequence[str], ssm_cfg: Dict,
+                 col_order: str = 'interleaved',
+                 scan_stride: int = 1) -> None:
         super().__init__()
         self.ssm = MultiDirectionalSSM(
             dims, directions=directions, ssm='mamba2', **ssm_cfg)
+        self.col_order = col_order
+        self.scan_stride = scan_stride
+
+    def _scan(self, x: Tensor) -> Tensor:
+        b, h, w2, c = x.shape
+        if self.col_order == 'frame_major':
+            return self.ssm(x.reshape(b, h * w2, c), hw=(h, w2)).view(
+                b, h, w2, c)
+        # the interleaved column grid: row-major over (x, y, frame)
+        xt = x.view(b, h, w2 // 2, 2, c).transpose(1, 2).reshape(
+            b, w2 // 2 * h * 2, c)
+        rows = x.reshape(b, h * w2, c)
+        out = 0
+        for i, d in enumerate(self.ssm.directions):
+            mixer = self.ssm.mixers[0 if self.ssm.share_weights else i]
+            rev = d in ('row_reverse', 'col_reverse', 'backward')
+            seq = xt if d in ('col', 'col_reverse') else rows
+            y = mixer(seq.flip(1) if rev else seq)
+            y = y.flip(1) if rev else y
+            if d in ('col', 'col_reverse'):
+                y = y.view(b, w2 // 2, h, 2, c).transpose(1, 2)
+            out = out + y.reshape(b, h, w2, c)
+        return out
 
     def forward(self, x: Tensor) -> Tensor:
-        b, h, w, c = x.shape
-        return self.ssm(x.reshape(b, h * w, c), hw=(h, w)).view(b, h, w, c)
+        s = self.scan_stride
+        if s == 1:
+            return self._scan(x)
+        f0, f1 = split_frames(x)  # b c h w
+        f0, f1 = F.avg_pool2d(f0, s), F.avg_pool2d(f1, s)
+        y0, y1 = split_frames(self._scan(interleave_frames(f0, f1)))
+        y0 = F.interpolate(y0, scale_factor=s, mode='nearest')
+        y1 = F.interpolate(y1, scale_factor=s, mode='nearest')
+        return interleave_frames(y0, y1)
 
 
 @MODELS.register_module()
@@ -76,7 +108,11 @@ class HybridVFIBackbone(nn.Module):
     With ``use_mhc=True`` every residual connection is a
     :class:`~mmext.models.layers.ManifoldHyperConnection` over
     ``num_streams`` streams (copies of the input at the start, their mean
-    at the end).
+    at the end); connection ``k`` (mixer ``2 i``, MLP ``2 i + 1`` of block
+    ``i``) reads and writes stream ``k mod n`` most at init (the
+    hyper-connection reference initialisation, see
+    :class:`~mmext.models.layers.ManifoldHyperConnection`), so the streams
+    differ from the first block on.
 
     Args:
         embed_dims (int): Token width C. Defaults to 32.
@@ -91,6 +127,17 @@ class HybridVFIBackbone(nn.Module):
             Defaults to 'elementwise'.
         directions (Sequence[str]): Mamba2 scan orders over the grid.
             Defaults to the four VMamba-style row/column scans.
+        col_order (str): ``'interleaved'`` (column scans alternate the two
+            frames at every position, as the row scans do) or
+            ``'frame_major'`` (the grid's columns as they are: frame 0's
+            column, then frame 1's; the former behaviour).
+            Defaults to 'interleaved'.
+        rel_pos_bias (bool): Relative position bias in the attention
+            (:class:`~mmext.models.layers.GatedWindowAttention`).
+            Defaults to False.
+        scan_stride (int): Scan the frames' maps average-pooled by this
+            factor (``window_size`` must be a multiple of it); the output
+            is upsampled. Defaults to 1.
         ssm_cfg (dict, optional): Mamba2 arguments. Defaults to
             ``dict(d_state=16, headdim=16, expand=2, chunk_size=64)``.
         mlp_ratio (float): MLP hidden ratio. Defaults to 2.
@@ -109,6 +156,9 @@ class HybridVFIBackbone(nn.Module):
                  directions: Sequence[str] = ('row', 'row_reverse', 'col',
                                               'col_reverse'),
                  ssm_cfg: Optional[Dict] = None,
+                 col_order: str = 'interleaved',
+                 scan_stride: int = 1,
+                 rel_pos_bias: bool = False,
                  mlp_ratio: float = 2.0,
                  use_mhc: bool = False,
                  num_streams: int = 4,
@@ -121,6 +171,13 @@ class HybridVFIBackbone(nn.Module):
             raise ValueError(f'HybridVFIBackbone: window_size must be even '
                              f'(the shift is half a window), got '
                              f'{window_size}')
+        if col_order not in COL_ORDERS:
+            raise ValueError(f'HybridVFIBackbone: col_order must be one of '
+                             f'{COL_ORDERS}, got {col_order!r}')
+        if scan_stride < 1 or window_size % scan_stride:
+            raise ValueError(f'HybridVFIBackbone: scan_stride must be >= 1 '
+                             f'and divide window_size={window_size}, got '
+                             f'{scan_stride}')
         if depth < 1:
             raise ValueError(f'HybridVFIBackbone: depth must be >= 1, got '
                              f'{depth}')
@@ -142,25 +199,26 @@ class HybridVFIBackbone(nn.Module):
         for i in range(depth):
             if mode == 'mamba2_only' or (mode == 'hybrid' and i % 2 == 0):
                 kind = 'mamba2'
-                mixer = _MambaMixer(embed_dims, directions, ssm_cfg)
+                mixer = _MambaMixer(embed_dims, directions, ssm_cfg,
+                                    col_order, scan_stride)
             else:
                 kind = 'attn'
                 shift = (window_size // 2, window_size) if n_attn % 2 else 0
                 mixer = GatedWindowAttention(
                     embed_dims, num_heads=num_heads,
                     window_size=(window_size, 2 * window_size),
-                    shift_size=shift, gate=gate)
+                    shift_size=shift, gate=gate, rel_pos_bias=rel_pos_bias)
                 n_attn += 1
             self.kinds.append(kind)
             self.mixers.append(mixer)
             self.norms1.append(nn.LayerNorm(embed_dims))
             self.norms2.append(nn.LayerNorm(embed_dims))
-            self.mlps.append(_Mlp(embed_dims, mlp_ratio))
+            self.mlps.append(Mlp(embed_dims, int(embed_dims * mlp_ratio)))
         if use_mhc:
             self.hc = nn.ModuleList(
                 ManifoldHyperConnection(
-                    embed_dims, num_streams=num_streams, **(mhc_cfg or {}))
-                for _ in range(2 * depth))
+                    embed_dims, num_streams=num_streams, layer_index=k,
+                    **(mhc_cfg or {})) for k in range(2 * depth))
         self.norm_out = nn.LayerNorm(embed_dims)
 
     @property

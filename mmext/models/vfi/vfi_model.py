@@ -11,9 +11,15 @@ from mmengine.structures import BaseDataElement
 from torch import Tensor, nn
 
 from mmext.registry import MODELS
-from ..layers import backward_warp, resize_flow
+from ..layers import backward_warp, local_correlation, resize_flow
 
-__all__ = ['VFIModel', 'VFIDataPreprocessor', 'pad_to_multiple']
+__all__ = [
+    'VFIModel', 'VFIDataPreprocessor', 'pad_to_multiple', 'PHASE2_NEW_LAYERS'
+]
+
+#: State-dict keys (fnmatch patterns) that ``feature_warp=True`` adds to a
+#: phase-1 model; the phase-2 config's ``load_from_allow_mismatch``.
+PHASE2_NEW_LAYERS = ('flow_refine.*', 'refine.mid_extra.*')
 
 MULTI_MODES = ('recursive', 'direct')
 
@@ -88,28 +94,90 @@ class _Encoder(nn.Module):
 
 
 class _FlowHead(nn.Module):
-    """Predicts ``(flow_t0, flow_t1, mask logit)`` (5 channels)."""
+    """Predicts ``(flow_t0, flow_t1, mask logit)`` (5 channels).
 
-    def __init__(self, cin: int, hidden: int) -> None:
+    ``zero_init``: the last convolution starts at zero, so a head that
+    predicts a residual update (phase 2's ``flow_refine``) starts as no
+    update and a model warm-started from phase 1 keeps phase 1's output.
+    """
+
+    def __init__(self, cin: int, hidden: int,
+                 zero_init: bool = False) -> None:
         super().__init__()
         self.net = nn.Sequential(
             _conv(cin, hidden), _conv(hidden, hidden),
             nn.Conv2d(hidden, 5, 3, 1, 1))
+        if zero_init:
+            nn.init.zeros_(self.net[-1].weight)
+            nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
 
 
+def _resize(x: Tensor, size) -> Tensor:
+    """Bilinear resize (``align_corners=False``); unchanged at its size."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size, mode='bilinear', align_corners=False)
+
+
+def _resize_flows(flow: Tensor, size) -> Tensor:
+    """``(B, 4, h, w)`` pair of flows resized to ``size``, vectors scaled."""
+    return torch.cat((resize_flow(flow[:, :2], size),
+                      resize_flow(flow[:, 2:], size)), 1)
+
+
+class _IFBlock(nn.Module):
+    """Coarse-to-fine flow refinement at a finer level, after RIFE's IFBlock
+    (Huang et al., ECCV 2022) and EMA-VFI's multi-scale heads: from both
+    frames, their backward warps by the current flows, the mask logit, the
+    flows and ``t`` (all at this level's resolution) it predicts a residual
+    ``(dflow_t0, dflow_t1, dmask)`` at this level; it works at half this
+    level's resolution inside. The last layer starts at zero (no update)."""
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            _conv(3 * 4 + 1 + 4 + 1, hidden, 2), _conv(hidden, hidden),
+            _conv(hidden, hidden), nn.ConvTranspose2d(hidden, 5, 4, 2, 1))
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
+
+    def forward(self, img0: Tensor, img1: Tensor, flow: Tensor,
+                mask: Tensor, t: Tensor):
+        w0 = backward_warp(img0, flow[:, :2])
+        w1 = backward_warp(img1, flow[:, 2:])
+        tmap = t.view(-1, 1, 1, 1).expand(-1, 1, *img0.shape[-2:])
+        d = self.net(torch.cat((img0, img1, w0, w1, mask, flow / 20., tmap),
+                               1))
+        return flow + d[:, :4], mask + d[:, 4:]
+
+
 class _Refine(nn.Module):
-    """Small U-Net predicting a residual in ``[-1, 1]`` at full resolution;
-    optional extra features join at its 1/4-resolution bottleneck."""
+    """Small U-Net predicting a residual in ``[-1, 1]`` at full resolution.
+
+    Optional extra features (phase 2's warped backbone features) join at
+    its 1/4-resolution bottleneck through their own convolution
+    ``mid_extra``, added to ``mid``'s before its activation; that is
+    ``mid`` over the concatenation, split by input channels, so ``mid``
+    keeps phase 1's shape and loads from a phase-1 checkpoint, and
+    ``mid_extra`` starts at zero (phase 2 starts as phase 1). A checkpoint
+    of the former layout (one ``mid.0`` over the concatenation) is split
+    when it loads.
+    """
 
     def __init__(self, cin: int, dims: int, extra: int = 0) -> None:
         super().__init__()
+        self.dims = dims
+        self.extra = extra
         self.down1 = nn.Sequential(_conv(cin, dims, 2), _conv(dims, dims))
         self.down2 = nn.Sequential(
             _conv(dims, 2 * dims, 2), _conv(2 * dims, 2 * dims))
-        self.mid = _conv(2 * dims + extra, 2 * dims)
+        self.mid = _conv(2 * dims, 2 * dims)
+        if extra:
+            self.mid_extra = nn.Conv2d(extra, 2 * dims, 3, 1, 1, bias=False)
+            nn.init.zeros_(self.mid_extra.weight)
         self.up2 = nn.ConvTranspose2d(2 * dims, dims, 4, 2, 1)
         self.fuse = _conv(2 * dims, dims)
         self.up1 = nn.ConvTranspose2d(dims, dims, 4, 2, 1)
@@ -119,12 +187,23 @@ class _Refine(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + 'mid.0.weight'
+        w = state_dict.get(key)
+        if (self.extra and w is not None
+                and prefix + 'mid_extra.weight' not in state_dict
+                and w.shape[1] == 2 * self.dims + self.extra):
+            state_dict[key] = w[:, :2 * self.dims]
+            state_dict[prefix + 'mid_extra.weight'] = w[:, 2 * self.dims:]
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def forward(self, x: Tensor, extra: Optional[Tensor] = None) -> Tensor:
         d1 = self.down1(x)
         d2 = self.down2(d1)
         if extra is not None:
-            d2 = torch.cat((d2, extra), 1)
-        m = self.mid(d2)
+            m = self.mid[1](self.mid[0](d2) + self.mid_extra(extra))
+        else:
+            m = self.mid(d2)
         u = self.fuse(torch.cat((self.up2(m), d1), 1))
         u = self.up1(u)
         return torch.sigmoid(self.out(torch.cat((u, x), 1))) * 2 - 1
@@ -142,7 +221,11 @@ class VFIModel(BaseModel):
     4. Phase 2 (``feature_warp=True``): the backbone features are
        backward-warped by those flows and a second head predicts a
        residual update of flows and mask from the warped features; the
-       warped features also join the refinement network.
+       warped features also join the refinement network. Both new paths
+       start at zero (``flow_refine``'s last convolution,
+       ``refine.mid_extra``), and every phase-1 weight keeps its shape, so
+       phase 2 loaded from a phase-1 checkpoint starts with phase 1's
+       output (:data:`PHASE2_NEW_LAYERS` are the only new keys).
     5. Both frames are backward-warped at full resolution, fused by the
        sigmoid mask, and a refinement U-Net adds a residual.
 
@@ -158,6 +241,16 @@ class VFIModel(BaseModel):
         refine_dims (int): Refinement width. Defaults to 16.
         feature_warp (bool): Phase-2 flow-guided feature warping.
             Defaults to False.
+        corr_radius (int): ``> 0``: a motion-feature path, the local
+            correlation (:func:`~mmext.models.layers.local_correlation`) of
+            the backbone's two maps over displacements up to this radius
+            (1/4-resolution pixels), joins the flow head's input.
+            Defaults to 0 (off).
+        refine_scales (Sequence[int]): Coarse-to-fine flow refinement:
+            one :class:`_IFBlock` per entry, each at ``1/s`` of the
+            flow-estimation resolution: ``(2, )`` (one step at 1/2 after
+            the 1/4-resolution heads), ``(1, )`` or ``(2, 1)``.
+            Defaults to () (off).
         losses (Sequence[dict]): Loss configs; each term is logged as
             ``loss_<name>``. Defaults to Laplacian L1 and census.
         data_preprocessor (dict, optional): Defaults to
@@ -175,6 +268,8 @@ class VFIModel(BaseModel):
                  flow_dims: int = 48,
                  refine_dims: int = 16,
                  feature_warp: bool = False,
+                 corr_radius: int = 0,
+                 refine_scales: Sequence[int] = (),
                  losses: Sequence[dict] = (
                      dict(type='LaplacianPyramidLoss', loss_weight=1.0),
                      dict(type='CensusLoss', loss_weight=1.0)),
@@ -193,9 +288,25 @@ class VFIModel(BaseModel):
                 f'({self.backbone.embed_dims}) must equal embed_dims '
                 f'({embed_dims})')
         self.feature_warp = feature_warp
-        self.flow_head = _FlowHead(2 * embed_dims + 1, flow_dims)
+        if corr_radius < 0:
+            raise ValueError(f'VFIModel: corr_radius must be >= 0, got '
+                             f'{corr_radius}')
+        self.corr_radius = corr_radius
+        self.flow_head = _FlowHead(
+            2 * embed_dims + 1 + (2 * corr_radius + 1)**2 * (corr_radius > 0),
+            flow_dims)
         if feature_warp:
-            self.flow_refine = _FlowHead(2 * embed_dims + 5 + 1, flow_dims)
+            self.flow_refine = _FlowHead(2 * embed_dims + 5 + 1, flow_dims,
+                                         zero_init=True)
+        self.refine_scales = tuple(int(v) for v in refine_scales)
+        if not set(self.refine_scales) <= {1, 2} or len(
+                set(self.refine_scales)) != len(self.refine_scales) or list(
+                    self.refine_scales) != sorted(self.refine_scales,
+                                                  reverse=True):
+            raise ValueError(f'VFIModel: refine_scales must be (2, ), (1, ) '
+                             f'or (2, 1), got {tuple(refine_scales)}')
+        self.flow_levels = nn.ModuleList(
+            _IFBlock(flow_dims) for _ in self.refine_scales)
         self.refine = _Refine(3 * 5 + 1 + 4, refine_dims,
                               extra=2 * embed_dims if feature_warp else 0)
         self.loss_names, self.losses = [], nn.ModuleList()
@@ -232,7 +343,8 @@ class VFIModel(BaseModel):
                     img1: Tensor,
                     t: Union[float, Tensor] = 0.5,
                     flow_scale: float = 1.0,
-                    return_aux: bool = False):
+                    return_aux: bool = False,
+                    flow_override: Optional[Tensor] = None):
         """Synthesise the frame at time ``t`` between ``img0`` and ``img1``.
 
         Args:
@@ -242,6 +354,12 @@ class VFIModel(BaseModel):
             t (float | Tensor): Time in ``[0, 1]``, scalar or ``(B,)``.
             flow_scale (float): Resolution of the flow estimation.
             return_aux (bool): Also return flows, mask and warped frames.
+            flow_override (Tensor, optional): ``(B, 4, H, W)`` full-resolution
+                ``[F_t->0, F_t->1]`` used instead of the predicted flows for
+                warping the frames and as the refinement's input (the mask
+                and phase 2's feature warping keep the predicted ones):
+                diagnostics such as the zero-flow and true-flow rows of the
+                demo report.
 
         Returns:
             Tensor | tuple: ``(B, 3, H, W)`` in ``[0, 1]`` (and a dict).
@@ -269,7 +387,10 @@ class VFIModel(BaseModel):
                                align_corners=False)
         f0, f1 = self.backbone(self.encoder(s0), self.encoder(s1))
         tmap = t.view(b, 1, 1, 1).expand(b, 1, *f0.shape[-2:])
-        out = self.flow_head(torch.cat((f0, f1, tmap), 1))
+        head_in = [f0, f1, tmap]
+        if self.corr_radius:
+            head_in.append(local_correlation(f0, f1, self.corr_radius))
+        out = self.flow_head(torch.cat(head_in, 1))
         flow, mask = out[:, :4], out[:, 4:]
         wf0 = wf1 = None
         if self.feature_warp:
@@ -279,11 +400,26 @@ class VFIModel(BaseModel):
             flow, mask = flow + delta[:, :4], mask + delta[:, 4:]
             wf0 = backward_warp(f0, flow[:, :2])
             wf1 = backward_warp(f1, flow[:, 2:])
-        flow_full = torch.cat((resize_flow(flow[:, :2], (h, w)),
-                               resize_flow(flow[:, 2:], (h, w))), 1)
-        mask = torch.sigmoid(
-            F.interpolate(mask, (h, w), mode='bilinear',
-                          align_corners=False))
+        # coarse to fine: every level adds a residual at its resolution;
+        # the full-resolution flow is the 1/4 flow plus each residual, each
+        # upsampled once (zero residuals leave it exactly as without them)
+        parts = [(flow, mask)]
+        for scale, level in zip(self.refine_scales, self.flow_levels):
+            size = (s0.shape[-2] // scale, s0.shape[-1] // scale)
+            cur_f = sum(_resize_flows(f, size) for f, _ in parts)
+            cur_m = sum(_resize(m_, size) for _, m_ in parts)
+            a0, a1 = _resize(s0, size), _resize(s1, size)
+            new_f, new_m = level(a0, a1, cur_f, cur_m, t)
+            parts.append((new_f - cur_f, new_m - cur_m))
+        flow_full = sum(_resize_flows(f, (h, w)) for f, _ in parts)
+        mask = sum(_resize(m_, (h, w)) for _, m_ in parts)
+        if flow_override is not None:
+            if flow_override.shape != flow_full.shape:
+                raise ValueError(f'VFIModel: flow_override must be '
+                                 f'{tuple(flow_full.shape)}, got '
+                                 f'{tuple(flow_override.shape)}')
+            flow_full = flow_override.to(flow_full)
+        mask = torch.sigmoid(mask)
         w0 = backward_warp(img0, flow_full[:, :2])
         w1 = backward_warp(img1, flow_full[:, 2:])
         merged = mask * w0 + (1 - mask) * w1

@@ -225,3 +225,37 @@ def test_bad_images(tmp_path):
     res = dict(img0_path=str(ok), img1_path=str(small), gt_path=str(ok))
     with pytest.raises(ValueError, match='differ in size.*small.png'):
         LoadVFIFrames().transform(res)
+
+
+def test_vimeo_validation_split(tmp_path):
+    """The held-out validation split is deterministic (independent of the
+    list order), whole top-level folders (or sequences), disjoint from the
+    training part, and the two parts make up the list."""
+    from mmext.datasets.vfi import holdout_names
+    names = [f'{f:05d}/{s:04d}' for f in range(1, 101) for s in range(1, 6)]
+    held = holdout_names(names, 0.02)
+    folders = {n.split('/')[0] for n in held}
+    assert len(folders) == 2 and len(held) == 10  # round(0.02 * 100)
+    shuffled = list(np.random.default_rng(0).permutation(names))
+    assert sorted(holdout_names(shuffled, 0.02)) == sorted(held)
+    seq = holdout_names(names, 0.02, by='sequence')
+    assert len(seq) == 10 and len({n.split('/')[0] for n in seq}) > 2
+    with pytest.raises(ValueError, match='val_fraction must be in'):
+        holdout_names(names, 0)
+    with pytest.raises(ValueError, match="use val_by='sequence'"):
+        holdout_names(['00001/0001', '00001/0002'], 0.5)
+    # the dataset's parts
+    (tmp_path / 'tri_trainlist.txt').write_text('\n'.join(names))
+    parts = {}
+    for split in ('all', 'train', 'val'):
+        ds = Vimeo90KTripletDataset(
+            data_root=str(tmp_path), ann_file='tri_trainlist.txt',
+            split=split, check_files=False, pipeline=PIPE)
+        parts[split] = [ds.get_data_info(i)['key'] for i in range(len(ds))]
+    assert parts['val'] == held
+    assert not set(parts['val']) & set(parts['train'])
+    assert sorted(parts['val'] + parts['train']) == sorted(parts['all'])
+    with pytest.raises(ValueError, match='split must be one of'):
+        Vimeo90KTripletDataset(data_root=str(tmp_path),
+                               ann_file='tri_trainlist.txt', split='test',
+                               check_files=False, pipeline=PIPE)
