@@ -12,7 +12,7 @@ import torch
 from mmext.datasets.gesture.audio_features import audio_features
 from mmext.datasets.gesture.bvh import write_bvh
 from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
-from mmext.datasets.gesture.skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 
 __all__ = [
     'init_gesture_model', 'generate_motion', 'export_bvh', 'render_video'

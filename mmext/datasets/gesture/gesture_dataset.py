@@ -11,7 +11,7 @@ from torch.utils.data import Dataset
 from mmext.registry import DATASETS
 from .audio_features import cached_audio_features
 from .clip_format import load_clip, read_split
-from .skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 
 __all__ = ['GestureDataset']
 

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
-from mmext.datasets.gesture.skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 from mmext.registry import METRICS
 from . import functional as F
 
