@@ -8,10 +8,11 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmext.datasets.gesture.skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 from mmext.engine.gan_state import GANTrainState, guarded_update
 from mmext.registry import MODELS
-from .losses import PhysicsLoss, SmoothedAdversarialLoss, detail_loss
+from .losses import (PhysicsLoss, SmoothedAdversarialLoss, binary_entropy,
+                     detail_loss)
 
 __all__ = ['GestureGAN']
 
@@ -113,8 +114,10 @@ class GestureGAN(BaseModel):
     def _d_loss(self, real: Tensor, fake: Tensor) -> Dict[str, Tensor]:
         parts = self.adv_loss.d_loss(
             self.discriminator(real), self.discriminator(fake))
-        return dict(loss_d=parts['real'] + parts['fake'],
-                    loss_d_real=parts['real'], loss_d_fake=parts['fake'])
+        loss_d = parts['real'] + parts['fake']
+        return dict(loss_d=loss_d,
+                    loss_d_real=parts['real'], loss_d_fake=parts['fake'],
+                    loss_d_excess=parts['excess'])
 
     def _g_losses(self, fake: Tensor, real: Tensor):
         fake32 = fake.float()
@@ -133,6 +136,8 @@ class GestureGAN(BaseModel):
         if self.training:
             adv = self.adv_loss.g_loss(self.discriminator(fake))
             parts['loss_g_adv'] = adv
+            parts['loss_g_adv_excess'] = adv.detach() - float(
+                binary_entropy(torch.tensor(self.adv_loss.real_label)))
             total = total + w['adv'] * adv
         parts['loss_g'] = total
         return total, parts
@@ -171,6 +176,10 @@ class GestureGAN(BaseModel):
         finally:
             self.discriminator.requires_grad_(True)
         log_vars = {k: v.detach().float() for k, v in d_parts.items()}
+        # loss_d_excess / loss_g_adv_excess (BCE minus its floor under the
+        # smoothed targets, i.e. the KL divergence from the targets) are
+        # what the balance rules compare with their thresholds; see
+        # docs/gesture/training.md#gan-balance-under-label-smoothing
         log_vars.update({k: v.detach().float() for k, v in g_parts.items()})
         log_vars['d_skipped'] = torch.tensor(float(d_skipped))
         return log_vars
