@@ -1,5 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 import math
+import os
+import shutil
 import os.path as osp
 
 import numpy as np
@@ -102,7 +104,12 @@ def test_beat_bad_inputs(beat_src, tmp_path):
 def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
     out = str(tmp_path / 'beat')
     convert_beat(beat_src, out, fps=15)
-    ds = GestureDataset(out, 'train', window=20, stride=5, seed_frames=4)
+    cache = str(tmp_path / 'cache')
+    # the data root may be a read-only mount: nothing is written there
+    before = sorted(os.walk(out))
+    ds = GestureDataset(out, 'train', window=20, stride=5, seed_frames=4,
+                        cache_dir=cache)
+    assert sorted(os.walk(out)) == before
     assert len(ds) == 2 * (1 + (45 - 20) // 5)  # 2 clips x 45 frames
     item = ds[1]
     motion = item['data_samples']['motion']
@@ -114,12 +121,20 @@ def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
     np.testing.assert_allclose(
         motion.numpy(), clip['joints'][s:s + 20] - clip['joints'][s, 0],
         atol=1e-6)
-    cache = osp.join(out, 'cache')
-    assert len([f for f in __import__('os').listdir(cache)]) == 2
-    feats = cached_audio_features(
-        osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz'), clip['audio'],
-        16000, 15., 45, cache)
+    assert len(os.listdir(cache)) == 2
+    # keyed by the clip's content: a copy elsewhere with a new mtime hits
+    # the cache (no new file); an edited clip is recomputed
+    src = osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz')
+    copy = str(tmp_path / 'copy' / osp.basename(src))
+    os.makedirs(osp.dirname(copy))
+    shutil.copyfile(src, copy)
+    feats = cached_audio_features(copy, clip['audio'], 16000, 15., 45, cache)
     np.testing.assert_array_equal(feats, ds.clips[0]['feats'])
+    assert len(os.listdir(cache)) == 2
+    with open(copy, 'ab') as f:
+        f.write(b'0')
+    cached_audio_features(copy, clip['audio'], 16000, 15., 45, cache)
+    assert len(os.listdir(cache)) == 3
     with pytest.raises(ValueError, match=r'45 frames, shorter than the '
                        'window of 50 frames'):
         GestureDataset(out, 'train', window=50)
