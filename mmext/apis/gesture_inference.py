@@ -15,7 +15,8 @@ from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
 from mmext.structures.skeleton import Skeleton
 
 __all__ = [
-    'init_gesture_model', 'generate_motion', 'export_bvh', 'render_video'
+    'init_gesture_model', 'generate_motion', 'generate_sequence',
+    'export_bvh', 'render_video'
 ]
 
 
@@ -53,26 +54,55 @@ def generate_motion(model, wave: np.ndarray, sr: int, fps: float,
         raise ValueError(f'audio sample rate is {sr} Hz; the model expects '
                          f'{SAMPLE_RATE} Hz')
     total = int(np.floor(len(wave) / sr * fps))
-    s = seed.shape[0]
     if total < window:
         raise ValueError(f'audio of {len(wave) / sr:.2f} s gives {total} '
                          f'frames; at least one window ({window} frames) is '
                          'needed')
     feats = audio_features(wave, sr, fps, total, n_mels)
-    device = next(model.parameters()).device
-    out = [np.asarray(seed, np.float32) - seed[:1, :1]]
+    return generate_sequence(model.generator, feats, seed, window)
+
+
+@torch.no_grad()
+def generate_sequence(generator, feats: np.ndarray, seed: np.ndarray,
+                      window: int) -> np.ndarray:
+    """Generate a whole sequence autoregressively from its first seed.
+
+    The first window is seeded with ``seed`` ``(S, J, 3)`` (made relative
+    to its first root position); each later window starts ``window - S``
+    frames on and is seeded with the last ``S`` generated frames, made
+    relative to their first root position as in training (and moved back
+    after). Only the first seed comes from outside.
+
+    Args:
+        generator: ``generator(audio (1, T, A), seed (1, S, J, 3))``.
+        feats (ndarray): ``(N, A)`` per-frame audio features.
+        seed (ndarray): ``(S, J, 3)``.
+        window (int): Frames per generator call.
+
+    Returns:
+        ndarray: ``(L, J, 3)``, ``L = S + k (window - S)`` for the largest
+        ``k`` with ``L <= N`` (root-relative to the seed's first frame).
+    """
+    s = seed.shape[0]
+    if feats.shape[0] < window:
+        raise ValueError(f'generate_sequence: {feats.shape[0]} frames of '
+                         f'audio features, fewer than one window '
+                         f'({window})')
+    p = next(generator.parameters())
+    seed = np.asarray(seed, np.float32)
+    out = [seed - seed[:1, :1]]
     start = 0
-    while start + window <= total:
+    while start + window <= feats.shape[0]:
         cur_seed = np.concatenate(out)[-s:]
         offset = cur_seed[:1, :1]
-        pred = model.generator(
-            torch.from_numpy(feats[start:start + window])[None].to(device),
-            torch.from_numpy(cur_seed - offset)[None].to(device))
+        pred = generator(
+            torch.from_numpy(np.ascontiguousarray(
+                feats[start:start + window]))[None].to(p.device, p.dtype),
+            torch.from_numpy(cur_seed - offset)[None].to(p.device, p.dtype))
         pred = pred[0].float().cpu().numpy() + offset
         out.append(pred[s:])
         start += window - s
-    motion = np.concatenate(out)
-    return motion[:start + s]
+    return np.concatenate(out)[:start + s]
 
 
 def export_bvh(path: str, joints: np.ndarray, skeleton: Skeleton,

@@ -194,14 +194,17 @@ class GestureMetric(BaseMetric):
         """
         import torch
         ae = self._autoencoder()
-        x = torch.from_numpy(np.ascontiguousarray(gt, np.float32))
-        with torch.no_grad():
-            rec = ae(data_samples=dict(motion=x), mode='tensor').numpy()
-        t = rec.shape[1]
-        ref = gt[:, :t].astype(np.float64)
-        ae_err = float(np.linalg.norm(rec - ref, axis=-1).mean())
-        mean_err = float(np.linalg.norm(
-            ref.mean(axis=1, keepdims=True) - ref, axis=-1).mean())
+        errs, mean_errs = [], []
+        for g in gt:  # windows (N, T, J, 3) or a list of sequences
+            x = torch.from_numpy(np.ascontiguousarray(g[None], np.float32))
+            with torch.no_grad():
+                rec = ae(data_samples=dict(motion=x), mode='tensor')[0]
+            ref = np.asarray(g[:rec.shape[0]], np.float64)
+            errs.append(np.linalg.norm(rec.numpy() - ref, axis=-1).ravel())
+            mean_errs.append(np.linalg.norm(
+                ref.mean(axis=0, keepdims=True) - ref, axis=-1).ravel())
+        ae_err = float(np.concatenate(errs).mean())
+        mean_err = float(np.concatenate(mean_errs).mean())
         if self.fgd_min_gain > 0 and ae_err * self.fgd_min_gain > mean_err:
             raise ValueError(
                 f'{self.fgd_checkpoint}: the FGD autoencoder reconstructs '

@@ -264,3 +264,74 @@ def test_motion_metrics_and_baselines_hand_computed():
     assert res['mismatched-audio/jerk'] == pytest.approx(res['jerk_gt'])
     assert res['mpjpe_std'] > 0
     assert res['mpjpe'] < res['hold-seed/mpjpe']
+
+
+def test_whole_sequence_evaluation_equals_a_hand_written_loop():
+    from mmext.evaluation.gesture import evaluate_sequences
+    from mmext.models.gesture import GestureGenerator
+    sk = _sk()
+    torch.manual_seed(0)
+    gen = GestureGenerator(9, sk.parents, [], audio_dims=5, embed_dims=8,
+                           gat_heads=2, temporal_heads=2, cross_heads=2,
+                           num_res_blocks=1, use_cross_attention=False)
+    with torch.no_grad():  # a head that moves (zero-init holds the seed)
+        gen.head.weight.normal_(std=0.05)
+    gen.eval()
+    rng = np.random.default_rng(3)
+    fps, sr, window, s = 15., 16000, 12, 4
+    clips = []
+    for n in (75, 83):
+        g, _ = _windows(n=1, t=n, seed=n)
+        t = np.arange(int(n / fps * sr)) / sr
+        wave = np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 2 * t) > .5)
+        clips.append(dict(joints=g[0] - g[0, :1, :1],
+                          feats=rng.standard_normal((n, 5)).astype(
+                              np.float32), wave=wave))
+    metric = GestureMetric(sk.to_dict(), fps=fps, seed_frames=s)
+    res = evaluate_sequences(gen, clips, metric, window, skip_s=2.0)
+    # by hand: autoregressive from the first seed only
+    preds = []
+    for c in clips:
+        out = c['joints'][:s] - c['joints'][:1, :1]
+        start = 0
+        while start + window <= len(c['feats']):
+            cur = out[-s:]
+            off = cur[:1, :1]
+            with torch.no_grad():
+                p = gen(torch.from_numpy(c['feats'][start:start + window])
+                        [None], torch.from_numpy(cur - off)[None])
+            out = np.concatenate([out, p[0].numpy()[s:] + off])
+            start += window - s
+        preds.append(out)
+    assert [len(p) for p in preds] == [4 + 8 * 8, 4 + 8 * 9]
+    assert res['frames'] == sum(len(p) for p in preds)
+    gts = [c['joints'][:len(p)] for c, p in zip(clips, preds)]
+    err = np.concatenate([np.linalg.norm(p[s:] - g[s:], axis=-1).ravel()
+                          for p, g in zip(preds, gts)])
+    assert res['mpjpe'] == pytest.approx(err.mean(), rel=1e-5)
+    # L1div within each sequence, then averaged
+    def l1div(x):
+        x = x.reshape(len(x), -1).astype(np.float64)
+        return np.abs(x - x.mean(0)).sum(1).mean()
+
+    l1 = [l1div(p) for p in preds]
+    assert res['L1div'] == pytest.approx(np.mean(l1), rel=1e-5)
+    # BC without the first and last 2 s (30 frames at 15 fps)
+    speed = np.concatenate([np.linalg.norm(np.diff(g, axis=0), axis=-1)
+                            for g in gts]) * fps
+    bcs = []
+    for p, c in zip(preds, clips):
+        m = p[30:len(p) - 30]
+        w = c['wave'][32000:32000 + int(round(len(m) / fps * sr))]
+        onsets = F.audio_onsets(w, sr)
+        beats = F.motion_beats(m, fps, speed.mean(0))
+        bcs.append(F.beat_consistency(onsets, beats, fps, metric.bc_joints))
+    assert res['BC'] == pytest.approx(np.mean(bcs), rel=1e-6)
+    # hold-seed: the first seed's last pose for the whole sequence
+    hold = [np.concatenate([g[:s], np.repeat(g[s - 1:s], len(g) - s, 0)])
+            for g in gts]
+    assert res['hold-seed/mpjpe'] == pytest.approx(np.mean(np.concatenate(
+        [np.linalg.norm(h[s:] - g[s:], axis=-1).ravel()
+         for h, g in zip(hold, gts)])), rel=1e-5)
+    assert res['hold-seed/L1div'] == pytest.approx(
+        np.mean([l1div(h) for h in hold]), rel=1e-6)
