@@ -20,7 +20,8 @@ from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
 __all__ = [
     'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
     'read_split_csv', 'convert_beat',
-    'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2'
+    'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2',
+    'add_hand_mean'
 ]
 
 _SPLITS = ('train', 'val', 'test')
@@ -154,7 +155,44 @@ def _load_smplx_model(path: str) -> dict:
         if missing:
             raise KeyError(f'{path}: not an SMPL-X model npz, missing keys '
                            f'{missing}')
-        return {k: z[k] for k in _SMPLX_KEYS}
+        model = {k: z[k] for k in _SMPLX_KEYS}
+        for k in _HAND_MEAN_KEYS:
+            if k in z.files:
+                model[k] = np.asarray(z[k], np.float64).reshape(-1)
+        return model
+
+
+#: The model file's hand means (axis-angle, 15 joints x 3 per hand) that
+#: SMPL-X adds to the hand poses when built with ``flat_hand_mean=False``
+#: (as BEAT2 / EMAGE build it).
+_HAND_MEAN_KEYS = ('hands_meanl', 'hands_meanr')
+
+#: Columns of the left and right hand poses in a (T, 165) SMPL-X pose:
+#: global orient, 21 body joints, jaw, 2 eyes, then 15 + 15 hand joints.
+_LEFT_HAND = slice(25 * 3, 40 * 3)
+_RIGHT_HAND = slice(40 * 3, 55 * 3)
+
+
+def add_hand_mean(poses: np.ndarray, model: dict,
+                  source: str = 'the SMPL-X model') -> np.ndarray:
+    """``poses`` ``(T, 165)`` with the model file's ``hands_meanl`` /
+    ``hands_meanr`` added to the left / right hand poses: SMPL-X's
+    ``flat_hand_mean=False``, with which BEAT2's poses were fitted and
+    EMAGE evaluates them."""
+    missing = [k for k in _HAND_MEAN_KEYS if k not in model]
+    if missing:
+        raise KeyError(f'{source}: no {missing} in the model file; BEAT2 '
+                       'poses are relative to the hand mean '
+                       '(flat_hand_mean=False); pass flat_hand_mean=True '
+                       '(--flat-hand-mean) only for poses fitted without it')
+    for k, cols in zip(_HAND_MEAN_KEYS, (_LEFT_HAND, _RIGHT_HAND)):
+        if model[k].shape != (45, ):
+            raise ValueError(f'{source}: {k} has {model[k].size} values, '
+                             'expected 45 (15 joints x 3)')
+    out = np.array(poses, np.float64, copy=True)
+    out[:, _LEFT_HAND] += model['hands_meanl']
+    out[:, _RIGHT_HAND] += model['hands_meanr']
+    return out
 
 
 def smplx_rest_joints(model: dict, betas: np.ndarray) -> np.ndarray:
@@ -196,7 +234,8 @@ def smplx_forward_kinematics(rest: np.ndarray, parents: List[int],
 
 
 def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
-                  split_csv: Optional[str] = None) -> Dict[str, List[str]]:
+                  split_csv: Optional[str] = None,
+                  flat_hand_mean: bool = False) -> Dict[str, List[str]]:
     """Convert BEAT2 (``smplxflame_30/<id>.npz`` + ``wave16k/<id>.wav``).
 
     Args:
@@ -209,8 +248,13 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
             (``SMPLX_NEUTRAL_2020.npz``).
         fps (float): Output frame rate. Defaults to 30 (BEAT2's rate).
         split_csv (str, optional): BEAT2's ``train_test_split.csv``.
+        flat_hand_mean (bool): False (BEAT2's and EMAGE's SMPL-X setting)
+            adds the model file's ``hands_meanl`` / ``hands_meanr`` to the
+            hand poses before the kinematics. Defaults to False.
     """
     model = _load_smplx_model(smplx_model)
+    if not flat_hand_mean:
+        add_hand_mean(np.zeros((1, 165)), model, smplx_model)  # check
     parents = smplx_parents(model)
     if len(parents) != len(SMPLX_JOINTS):
         raise ValueError(f'{smplx_model}: kintree_table has {len(parents)} '
@@ -241,6 +285,8 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
             raise FileNotFoundError(f'{path}: no audio {stem}.wav under '
                                     f'{src}')
         rest = smplx_rest_joints(model, np.asarray(betas, np.float64))
+        if not flat_hand_mean:
+            poses = add_hand_mean(poses, model, smplx_model)
         joints = smplx_forward_kinematics(rest, parents, poses, trans)
         joints = resample(joints, src_fps, fps)
         save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps,

@@ -142,17 +142,19 @@ def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
         GestureDataset(out, 'test')
 
 
-def _smplx_model(path, rng, num_verts=110):
+def _smplx_model(path, rng, num_verts=110, hand_mean=True):
     j = len(SMPLX_JOINTS)
     kintree = np.stack([np.array(SMPLX_PARENTS, np.int64),
                         np.arange(j)]).astype(np.uint32)
     kintree[0, 0] = 4294967295  # SMPL-X stores the root's parent as -1 u32
     reg = np.zeros((j, num_verts))
     reg[np.arange(j), np.arange(j) * 2] = 1.  # joint k = vertex 2k
+    extra = dict(hands_meanl=rng.standard_normal(45) * 0.3,
+                 hands_meanr=rng.standard_normal(45) * 0.3) if hand_mean else {}
     np.savez(path, v_template=rng.standard_normal((num_verts, 3)),
              shapedirs=rng.standard_normal((num_verts, 3, 20)) * 0.01,
              J_regressor=reg, kintree_table=kintree,
-             f=np.zeros((4, 3), np.int32))
+             f=np.zeros((4, 3), np.int32), **extra)
 
 
 def test_convert_beat2_joint_only_smplx(tmp_path):
@@ -174,7 +176,7 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
     wavfile.write(str(src / 'wave16k' / '2_scott_0_1_1.wav'), 16000,
                   np.zeros(16000, np.int16))
     out = str(tmp_path / 'out')
-    convert_beat2(str(src), out, model, fps=30)
+    convert_beat2(str(src), out, model, fps=30, flat_hand_mean=True)
     clip = load_clip(osp.join(out, 'clips', '2_scott_0_1_1.npz'))
     with np.load(model) as z:
         rest = z['J_regressor'] @ (
@@ -203,3 +205,81 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
     with pytest.raises(KeyError, match='not an SMPL-X model npz, missing '
                        "keys \\['shapedirs'"):
         convert_beat2(str(src), out, str(tmp_path / 'bad_model.npz'))
+
+
+def _rodrigues(v):
+    """Axis-angle -> rotation matrix, written out (independent of scipy)."""
+    theta = float(np.linalg.norm(v))
+    if theta < 1e-12:
+        return np.eye(3)
+    k = np.asarray(v) / theta
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(theta) * kx + (1 - math.cos(theta)) * kx @ kx
+
+
+def _independent_fk(rest, parents, pose, trans):
+    """One frame of SMPL-X joint kinematics with 4x4 rigid transforms
+    chained recursively from the root (SMPL's G_k = G_parent @ [R_k |
+    J_k - J_parent])."""
+    cache = {}
+
+    def world(k):
+        if k not in cache:
+            m = np.eye(4)
+            m[:3, :3] = _rodrigues(pose[3 * k:3 * k + 3])
+            p = parents[k]
+            m[:3, 3] = rest[k] - (rest[p] if p >= 0 else 0) + (
+                trans if p < 0 else 0)
+            cache[k] = m if p < 0 else world(p) @ m
+        return cache[k]
+
+    return np.stack([world(k)[:3, 3] for k in range(len(parents))])
+
+
+def test_convert_beat2_adds_the_hand_mean(tmp_path):
+    # BEAT2 / EMAGE build SMPL-X with flat_hand_mean=False: the model
+    # file's hands_meanl / hands_meanr are added to the hand poses
+    rng = np.random.default_rng(1)
+    model = str(tmp_path / 'SMPLX_NEUTRAL_2020.npz')
+    _smplx_model(model, rng)
+    src = tmp_path / 'beat2'
+    src.mkdir()
+    t = 3
+    poses = rng.standard_normal((t, 165)) * 0.2
+    trans = rng.standard_normal((t, 3))
+    betas = rng.standard_normal(300) * 0.1
+    np.savez(src / '2_scott_0_1_1.npz', poses=poses, trans=trans,
+             betas=betas, mocap_frame_rate=np.array(30))
+    wavfile.write(str(src / '2_scott_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    convert_beat2(str(src), str(tmp_path / 'out'), model, fps=30)
+    got = load_clip(str(tmp_path / 'out' / 'clips' /
+                        '2_scott_0_1_1.npz'))['joints']
+    with np.load(model) as z:
+        rest = z['J_regressor'] @ (
+            z['v_template'] + z['shapedirs'][..., :20] @ betas[:20])
+        mean_l, mean_r = z['hands_meanl'], z['hands_meanr']
+    full = poses.copy()
+    full[:, 75:120] += mean_l  # left hand: SMPL-X joints 25-39
+    full[:, 120:165] += mean_r  # right hand: joints 40-54
+    for f in range(t):
+        ref = _independent_fk(rest, list(SMPLX_PARENTS), full[f], trans[f])
+        np.testing.assert_allclose(got[f], ref, atol=1e-5)
+        flat = _independent_fk(rest, list(SMPLX_PARENTS), poses[f],
+                               trans[f])
+        # the fingers move by the hand mean; body joints do not
+        assert np.abs(got[f, 25:] - flat[25:]).max() > 1e-3
+        np.testing.assert_allclose(got[f, :25], flat[:25], atol=1e-5)
+    # flat_hand_mean=True keeps the poses as they are
+    convert_beat2(str(src), str(tmp_path / 'flat'), model, fps=30,
+                  flat_hand_mean=True)
+    got = load_clip(str(tmp_path / 'flat' / 'clips' /
+                        '2_scott_0_1_1.npz'))['joints']
+    np.testing.assert_allclose(got[0], _independent_fk(
+        rest, list(SMPLX_PARENTS), poses[0], trans[0]), atol=1e-5)
+    # a model file without hand means is an error naming it
+    _smplx_model(str(tmp_path / 'nomean.npz'), rng, hand_mean=False)
+    with pytest.raises(KeyError, match=r"nomean.npz: no \['hands_meanl', "
+                       r"'hands_meanr'\] in the model file"):
+        convert_beat2(str(src), str(tmp_path / 'o3'),
+                      str(tmp_path / 'nomean.npz'))
