@@ -28,7 +28,12 @@ def main(argv=None):
     p.add_argument('checkpoint')
     p.add_argument('wav')
     p.add_argument('--out', required=True, help='output motion .npz')
-    p.add_argument('--bvh', help='also write a BVH')
+    p.add_argument('--bvh', help='also write a BVH (joint rotations)')
+    p.add_argument('--bvh-positions', choices=('root', 'all'),
+                   default='root',
+                   help='position channels of the BVH: the root only (for '
+                   'retargeting; bone lengths fixed at their means) or every '
+                   'joint (re-reads exactly)')
     p.add_argument('--video', help='also render an mp4 with audio')
     p.add_argument('--seed-clip', help='clip npz whose first frames seed')
     args = p.parse_args(argv)
@@ -52,8 +57,10 @@ def main(argv=None):
     np.savez(args.out, joints=motion.astype(np.float32), fps=fps)
     print(f'{args.out}: {motion.shape[0]} frames at {fps} fps')
     if args.bvh:
-        export_bvh(args.bvh, motion, model.skeleton, fps)
-        print(f'{args.bvh} written')
+        err = export_bvh(args.bvh, motion, model.skeleton, fps,
+                         positions=args.bvh_positions)
+        print(f'{args.bvh} written (joint rotations, {args.bvh_positions} '
+              f'position channels; re-reads to within {err:.3g} m)')
     if args.video:
         render_video(args.video, motion, model.skeleton,
                      wave[:int(len(motion) / fps * 16000)], 16000, fps)

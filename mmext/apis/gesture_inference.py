@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from mmext.datasets.gesture.audio_features import audio_features
-from mmext.datasets.gesture.bvh import write_bvh
+from mmext.datasets.gesture.bvh import positions_to_bvh, write_bvh
 from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
 from mmext.structures.skeleton import Skeleton
 
@@ -106,37 +106,30 @@ def generate_sequence(generator, feats: np.ndarray, seed: np.ndarray,
 
 
 def export_bvh(path: str, joints: np.ndarray, skeleton: Skeleton,
-               fps: float, scale: float = 100.) -> None:
-    """Write joint positions as a BVH that Blender imports.
+               fps: float, scale: float = 100., positions: str = 'root',
+               tolerance: float = 1e-3) -> float:
+    """Write joint positions as a BVH that retargets: every joint rotates
+    (rotation channels solved from the positions,
+    :func:`~mmext.datasets.gesture.bvh.positions_to_bvh`), the root also
+    has position channels (``positions='all'``: every joint, exact for any
+    input). ``scale`` converts metres to the file's units (cm).
 
-    Every joint gets position channels with identity rotations: its local
-    translation per frame is ``joint - parent`` (times ``scale``, metres
-    to cm), the offsets are the first frame's bones. Positions are exact;
-    bone rotations are not solved (no IK).
+    Returns:
+        float: Largest distance (m) between the positions the file
+        re-reads to and ``joints``; a warning names the file when it
+        exceeds ``tolerance`` (non-rigid input with ``positions='root'``).
     """
-    parents = skeleton.parents
-    order = []
-
-    def visit(k):
-        order.append(k)
-        for c in [c for c, p in enumerate(parents) if p == k]:
-            visit(c)
-
-    for r in [k for k, p in enumerate(parents) if p < 0]:
-        visit(r)
-    inv = {k: i for i, k in enumerate(order)}
-    names = [skeleton.names[k] for k in order]
-    new_parents = [inv[parents[k]] if parents[k] >= 0 else -1 for k in order]
-    j = joints[:, order] * scale
-    local = j.copy()
-    for i, p in enumerate(new_parents):
-        if p >= 0:
-            local[:, i] = j[:, i] - j[:, p]
-    chans = [['Xposition', 'Yposition', 'Zposition', 'Zrotation',
-              'Xrotation', 'Yrotation']] * len(names)
-    motion = np.concatenate([local, np.zeros_like(local)], axis=-1)
-    write_bvh(path, names, new_parents, local[0], chans,
-              motion.reshape(len(j), -1), 1. / fps)
+    import warnings
+    sol = positions_to_bvh(np.asarray(joints, np.float64) * scale,
+                           skeleton.names, skeleton.parents, positions)
+    write_bvh(path, sol['names'], sol['parents'], sol['offsets'],
+              sol['channels'], sol['motion'], 1. / fps)
+    err = sol['max_error'] / scale
+    if err > tolerance:
+        warnings.warn(f'{path}: the rotations re-read to within {err:.4g} m '
+                      'of the generated positions (bone lengths vary); '
+                      "positions='all' writes them exactly")
+    return err
 
 
 def render_video(path: str, joints: np.ndarray, skeleton: Skeleton,
