@@ -50,6 +50,7 @@ SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
                      for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
                                26 + (wrist - 20) * 15 + 3 * f))
 
+
 def _beat_parent_name(name: str) -> str:
     fixed = {
         'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',

@@ -20,7 +20,9 @@ import mmext  # noqa: F401
 from mmext.apis.gesture_inference import init_gesture_model
 from mmext.datasets.gesture import GestureDataset
 from mmext.evaluation.gesture import (GestureMetric, baseline_table,
-                                      format_table, write_results)
+                                      evaluate_sequences, format_table,
+                                      sequence_clips, write_results)
+from mmext.evaluation.gesture.baselines import loss_balance
 
 
 def _dataset(cfg_ds, split):
@@ -39,6 +41,13 @@ def main(argv=None):
     p.add_argument('--draws', type=int, default=20,
                    help='random-clip draws and bootstrap resamples')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--loss-balance', type=int, default=0, metavar='N',
+                   help='also measure, on N train batches, the norm of each '
+                   'weighted generator loss term\'s gradient on the output '
+                   '(rec, detail, physics, adv) at the final weights')
+    p.add_argument('--sequences', action='store_true',
+                   help='also evaluate whole test sequences, each generated '
+                   'autoregressively from its first seed only')
     args = p.parse_args(argv)
     try:
         model = init_gesture_model(args.config, args.checkpoint)
@@ -51,6 +60,12 @@ def main(argv=None):
         metric = GestureMetric(**ev)
         result = baseline_table(model.generator, test, train, metric,
                                 draws=args.draws, seed=args.seed)
+        if args.sequences:
+            result['sequences'] = evaluate_sequences(
+                model.generator, sequence_clips(test), metric, test.window)
+        if args.loss_balance:
+            result['loss_balance'] = loss_balance(
+                model, train, cfg, args.loss_balance, args.seed)
     except (FileNotFoundError, ValueError, KeyError) as err:
         sys.exit(f'error: {err}')
     result['meta'].update(config=args.config, checkpoint=args.checkpoint)
@@ -59,6 +74,15 @@ def main(argv=None):
           f"at {meta['fps']:g} fps, {meta['seed_frames']} seed frames); "
           f"noise: model = bootstrap std over windows, random real clip = "
           f"std over {args.draws} draws\n" + format_table(result))
+    if 'loss_balance' in result:
+        lb = result['loss_balance']
+        print('\nGenerator loss balance (mean over batches; gradient norm '
+              'of each weighted term on the output, weights ' +
+              ', '.join(f'{k} {v:g}' for k, v in lb['weights'].items()) +
+              '):\n' + '\n'.join(
+                  f'  {k}: loss {lb["loss_" + k]:.4g}, '
+                  f'grad {lb["grad_" + k]:.4g}'
+                  for k in ('rec', 'detail', 'physics', 'adv')))
     write_results(result, args.json, args.out)
 
 

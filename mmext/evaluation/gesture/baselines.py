@@ -14,14 +14,15 @@ from .gesture_metric import GestureMetric, hold_seed
 
 __all__ = [
     'predict_windows', 'baseline_table', 'format_table', 'write_results',
-    'summarise', 'CLAIM_KEYS'
+    'summarise', 'loss_balance', 'CLAIM_KEYS'
 ]
 
 #: (key, lower is better) of the claims checked against the baselines.
 CLAIM_KEYS = (('FGD', True), ('mpjpe', True), ('wrist_speed_r', False))
 
-_TABLE_KEYS = ('FGD', 'mpjpe', 'wrist_speed_r', 'wrist_onset_r', 'BC',
-               'L1div', 'bone_err', 'angle_viol_hands', 'jerk')
+_TABLE_KEYS = ('FGD', 'mpjpe', 'wrist_speed_r', 'wrist_speed_ratio',
+               'wrist_onset_r', 'BC', 'L1div', 'bone_err', 'angle_viol_hands',
+               'jerk')
 
 
 @torch.no_grad()
@@ -125,6 +126,35 @@ def baseline_table(generator, test, train, metric: GestureMetric,
                   fgd_checkpoint=metric.fgd_checkpoint))
 
 
+def loss_balance(model, train, cfg, batches: int = 4,
+                 seed: int = 0) -> dict:
+    """:meth:`GestureGAN.loss_balance` averaged over ``batches`` random
+    train batches, at the loss weights the config's curriculum reaches at
+    its last epoch (``final`` of its ``CurriculumHook``, else the model's
+    weights)."""
+    weights = dict(model.gan_state.loss_weights)
+    for h in cfg.get('custom_hooks', []):
+        if h.get('type') == 'CurriculumHook':
+            weights.update(h.get('final', {}))
+    model.gan_state.loss_weights.update(weights)
+    rng = np.random.default_rng(seed)
+    bs = int(cfg.train_dataloader.get('batch_size', 16))
+    acc = []
+    for _ in range(batches):
+        idx = rng.choice(len(train), min(bs, len(train)), replace=False)
+        items = [train[int(i)] for i in idx]
+        data = dict(
+            inputs={k: torch.stack([it['inputs'][k] for it in items])
+                    for k in ('audio', 'seed')},
+            data_samples=dict(motion=torch.stack(
+                [it['data_samples']['motion'] for it in items])))
+        acc.append(model.loss_balance(data))
+    out = {k: float(np.mean([a[k] for a in acc])) for k in acc[0]}
+    out['weights'] = weights
+    out['batches'] = batches
+    return out
+
+
 def _claims(rows: dict, noise: dict) -> List[dict]:
     """The model against hold-seed and mean pose on :data:`CLAIM_KEYS`,
     and the shuffled-audio control, each with the margin and the noise
@@ -173,6 +203,21 @@ def format_table(result: dict,
             f"better): {c['model']:.4g} vs {c['other']:.4g}, margin "
             f"{c['margin']:.3g}, noise {c['noise']:.2g}: "
             + ('holds' if c['holds'] else 'DOES NOT HOLD'))
+    seq = result.get('sequences')
+    if seq:
+        keys = [k for k in ('FGD', 'mpjpe', 'wrist_speed_r', 'BC', 'L1div')
+                if k in seq]
+        lines += ['', f"Whole sequences ({seq['frames']} frames, each "
+                  'generated from its first seed only; BC without the first '
+                  'and last 2 s; L1div per sequence):', '',
+                  '| method | ' + ' | '.join(keys) + ' |',
+                  '|---' * (len(keys) + 1) + '|']
+        for name, pre in (('model', ''), ('hold-seed', 'hold-seed/'),
+                          ('mean pose', 'mean-pose/'),
+                          ('ground truth', 'ground-truth/')):
+            lines.append(f'| {name} | ' + ' | '.join(
+                f"{seq.get(pre + k, float('nan')):.4g}" for k in keys) +
+                ' |')
     return '\n'.join(lines)
 
 

@@ -57,8 +57,9 @@ class GestureMetric(BaseMetric):
     the generated and the real motion), ``L1div`` and ``L1div_gt``,
     ``mpjpe`` (m, joint error after the seed frames), ``wrist_speed_r``
     (Pearson r of the wrist speed with the real wrist speed, after the
-    seed), ``wrist_onset_r`` / ``wrist_onset_r_gt`` (r of the wrist speed
-    with the audio onset strength), ``bone_err`` (m, against the real
+    seed), ``wrist_speed_ratio`` (mean wrist speed over the real one),
+    ``wrist_onset_r`` / ``wrist_onset_r_gt`` (r of the wrist speed with
+    the audio onset strength), ``bone_err`` (m, against the real
     window's mean bone lengths), ``angle_viol_body`` /
     ``angle_viol_hands`` (fraction of bend angles outside the skeleton's
     limits) and ``jerk`` / ``jerk_gt`` (m/s^3).
@@ -149,6 +150,7 @@ class GestureMetric(BaseMetric):
         self.noise_seed = noise_seed
         self._ae = None
         self._ae_checked = False
+        self._onset_cache = {}
 
     def _indices(self, names, arg, default):
         if names is None:
@@ -192,7 +194,6 @@ class GestureMetric(BaseMetric):
         Returns:
             dict: ``ae_err`` and ``mean_pose_err`` (m).
         """
-        import torch
         ae = self._autoencoder()
         errs, mean_errs = [], []
         for g in gt:  # windows (N, T, J, 3) or a list of sequences
@@ -220,7 +221,6 @@ class GestureMetric(BaseMetric):
     def features(self, motion: np.ndarray) -> np.ndarray:
         """FGD features: ``(N * T', C)`` latent frames, or ``(N, C)``
         time-averaged latents (``fgd_level='window'``)."""
-        import torch
         ae = self._autoencoder()
         with torch.no_grad():
             z = ae.encode(torch.from_numpy(
@@ -291,12 +291,20 @@ class GestureMetric(BaseMetric):
                 for d in draws]))
         return out
 
+    def _onsets(self, wave: np.ndarray) -> np.ndarray:
+        """Audio onsets of a waveform, cached by its content (baseline
+        rows and bootstrap draws reuse the same waveforms)."""
+        import hashlib
+        w = np.ascontiguousarray(wave, np.float32)
+        key = hashlib.sha1(w.tobytes()).hexdigest()
+        if key not in self._onset_cache:
+            self._onset_cache[key] = F.audio_onsets(w, self.sr)
+        return self._onset_cache[key]
+
     def _bc(self, motion, waves, mean_speed, cache):
         vals = []
-        for i, (m, w) in enumerate(zip(motion, waves)):
-            if ('onsets', i) not in cache:
-                cache[('onsets', i)] = F.audio_onsets(w, self.sr)
-            onsets = cache[('onsets', i)]
+        for m, w in zip(motion, waves):
+            onsets = self._onsets(w)
             if len(onsets) == 0:
                 continue
             beats = F.motion_beats(m, self.fps, mean_speed)
@@ -322,6 +330,10 @@ class GestureMetric(BaseMetric):
         if self.wrist_joints:
             out['wrist_speed_r'] = F.speed_correlation(
                 pred, gt, self.wrist_joints, s)
+            w = self.wrist_joints
+            out['wrist_speed_ratio'] = float(
+                F.joint_speed(pred[:, s:], 1.)[..., w].mean() /
+                max(F.joint_speed(gt[:, s:], 1.)[..., w].mean(), 1e-12))
             if onset is not None:
                 out['wrist_onset_r'] = F.speed_audio_correlation(
                     pred, onset, self.wrist_joints, s)

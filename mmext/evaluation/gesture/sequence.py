@@ -36,7 +36,7 @@ def _bc_cropped(metric: GestureMetric, motion: np.ndarray,
     m = motion[k:motion.shape[0] - k]
     a0 = int(round(k / fps * sr))
     w = wave[a0:a0 + int(round(m.shape[0] / fps * sr))]
-    onsets = F.audio_onsets(w, sr)
+    onsets = metric._onsets(w)
     if len(onsets) == 0:
         return float('nan')
     beats = F.motion_beats(m, fps, mean_speed)
@@ -57,8 +57,9 @@ def evaluate_sequences(generator, clips: Sequence[dict],
     sequences), ``L1div`` / ``L1div_gt`` (EMAGE's L1 diversity within each
     sequence, mean over sequences), ``mpjpe`` (after the seed),
     ``wrist_speed_r`` and ``frames`` (evaluated frames); with
-    ``baselines``, the same for ``hold-seed`` and ``mean-pose`` (the
-    first seed's last pose / the real sequences' mean pose held).
+    ``baselines``, the same for ``hold-seed``, ``mean-pose`` (the first
+    seed's last pose / the real sequences' mean pose held) and
+    ``ground-truth``.
     """
     from mmext.apis.gesture_inference import generate_sequence
     s = metric.seed_frames
@@ -77,7 +78,8 @@ def evaluate_sequences(generator, clips: Sequence[dict],
                     [g[:s], np.repeat(g[s - 1:s], len(g) - s, 0)])
                     for g in gts]),
                 ('mean-pose', [np.broadcast_to(mean_pose, g.shape)
-                               for g in gts])):
+                               for g in gts]),
+                ('ground-truth', gts)):
             res = _sequence_metrics(metric, arrs, gts, waves, skip_s)
             out.update({f'{name}/{k}': v for k, v in res.items()
                         if not k.endswith('_gt') and k != 'frames'})

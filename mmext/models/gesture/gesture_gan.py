@@ -142,6 +142,43 @@ class GestureGAN(BaseModel):
         parts['loss_g'] = total
         return total, parts
 
+    def loss_balance(self, data: dict) -> Dict[str, float]:
+        """How strongly each weighted generator loss term pulls on the
+        output: the norm of ``d(weight * term) / d(fake)`` per term
+        (``rec``, ``detail``, ``physics``, ``adv``) on one batch, with the
+        current ``gan_state`` weights. Nothing is updated (normalisation
+        running statistics are restored)."""
+        buffers = {k: v.clone() for k, v in self.named_buffers()}
+        try:
+            return self._loss_balance(data)
+        finally:
+            for k, v in self.named_buffers():
+                v.copy_(buffers[k])
+
+    def _loss_balance(self, data: dict) -> Dict[str, float]:
+        data = self.data_preprocessor(data, True)
+        audio, seed = data['inputs']['audio'], data['inputs']['seed']
+        real = data['data_samples']['motion'].float()
+        w = self.gan_state.loss_weights
+        with torch.no_grad():
+            fake = self.generator(audio, seed).float()
+        fake.requires_grad_(True)
+        det = detail_loss(fake, real)
+        phys = self.physics_loss(fake, real)
+        terms = dict(
+            rec=w['rec'] * (fake - real).abs().mean(),
+            detail=w['detail'] * (det['vel'] + det['acc']),
+            physics=w['physics'] * (phys['bone'] + phys['angle']),
+            adv=w['adv'] * self.adv_loss.g_loss(self.discriminator(fake)))
+        out = {}
+        for k, v in terms.items():
+            g, = torch.autograd.grad(v, fake, retain_graph=True,
+                                     allow_unused=True)
+            out[f'grad_{k}'] = 0. if g is None else float(g.norm())
+            out[f'loss_{k}'] = float(v.detach())
+        self.discriminator.zero_grad(set_to_none=True)
+        return out
+
     # -- training ----------------------------------------------------------
     def train_step(self, data: dict,
                    optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:

@@ -150,7 +150,8 @@ def _smplx_model(path, rng, num_verts=110, hand_mean=True):
     reg = np.zeros((j, num_verts))
     reg[np.arange(j), np.arange(j) * 2] = 1.  # joint k = vertex 2k
     extra = dict(hands_meanl=rng.standard_normal(45) * 0.3,
-                 hands_meanr=rng.standard_normal(45) * 0.3) if hand_mean else {}
+                 hands_meanr=rng.standard_normal(45) * 0.3)
+    extra = extra if hand_mean else {}
     np.savez(path, v_template=rng.standard_normal((num_verts, 3)),
              shapedirs=rng.standard_normal((num_verts, 3, 20)) * 0.01,
              J_regressor=reg, kintree_table=kintree,

@@ -309,6 +309,7 @@ def test_whole_sequence_evaluation_equals_a_hand_written_loop():
     err = np.concatenate([np.linalg.norm(p[s:] - g[s:], axis=-1).ravel()
                           for p, g in zip(preds, gts)])
     assert res['mpjpe'] == pytest.approx(err.mean(), rel=1e-5)
+
     # L1div within each sequence, then averaged
     def l1div(x):
         x = x.reshape(len(x), -1).astype(np.float64)

@@ -181,3 +181,24 @@ def test_generator_starts_from_the_seed_and_logs_the_losses_excess():
     assert float(logs['loss_g_adv_excess']) == pytest.approx(
         float(logs['loss_g_adv']) - h, abs=1e-6)
     assert float(logs['loss_d_excess']) >= 0
+
+
+def test_loss_balance_gradient_norms():
+    torch.manual_seed(0)
+    model = tiny_gan()
+    data = batch()
+    before = _params(model)
+    out = model.loss_balance(copy.deepcopy(data))
+    assert _same(before, _params(model))  # nothing updated
+    # L1's gradient is sign(fake - real) / N per element: its norm is
+    # sqrt(#elements that differ) / N (step 0 holds the last seed pose, so
+    # that frame matches exactly)
+    real = data['data_samples']['motion']
+    fake = model.generator(data['inputs']['audio'], data['inputs']['seed'])
+    differ = int(((fake - real) != 0).sum())
+    assert differ == real.numel() * 15 // 16
+    assert out['grad_rec'] == pytest.approx(
+        math.sqrt(differ) / real.numel(), rel=1e-5)
+    assert out['grad_adv'] > 0 and out['grad_detail'] > 0
+    model.gan_state.loss_weights['adv'] = 0.
+    assert model.loss_balance(copy.deepcopy(data))['grad_adv'] == 0
