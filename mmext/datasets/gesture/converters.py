@@ -78,6 +78,48 @@ def _assign(ids: List[str], split_csv: Optional[str]):
     return splits
 
 
+def _joint_order(path: str, bvh, expected):
+    """Names, parents and the column permutation that put a BVH's joints
+    in ``expected``'s order. A file with the expected joints in another
+    order (its hierarchy is read from the file, and forward kinematics
+    follow it in any order) is reordered; a different joint set is an
+    error listing the differences."""
+    if expected is None or tuple(bvh.names) == tuple(expected):
+        return list(bvh.names), list(bvh.parents), list(range(len(
+            bvh.names)))
+    missing = [n for n in expected if n not in bvh.names]
+    extra = [n for n in bvh.names if n not in expected]
+    if missing or extra or len(bvh.names) != len(expected):
+        raise ValueError(
+            f'{path}: unexpected joint set ({len(bvh.names)} joints; '
+            f'expected BEAT\'s {len(expected)}). Missing: {missing[:10]}; '
+            f'unexpected: {extra[:10]}')
+    perm = [bvh.names.index(n) for n in expected]
+    parents = []
+    for n in expected:
+        p = bvh.parents[bvh.names.index(n)]
+        parents.append(-1 if p < 0 else list(expected).index(bvh.names[p]))
+    bad = [(n, expected[p]) for n, p in zip(expected, parents)
+           if p >= list(expected).index(n)]
+    if bad:
+        raise ValueError(f'{path}: BEAT\'s joints in another hierarchy: '
+                         f'parents after their children in BEAT\'s order '
+                         f'(joint, parent): {bad[:5]}')
+    return list(expected), parents, perm
+
+
+def _check_duration(wav: str, audio: np.ndarray, motion_path: str,
+                    frames: int, fps: float) -> None:
+    """The audio must cover the motion (to one frame); the error names
+    the source wav and the motion file."""
+    need = (frames - 1) / fps
+    have = audio.shape[0] / SAMPLE_RATE
+    if have + 1.0 / fps < need:
+        raise ValueError(f'{wav}: audio lasts {have:.3f} s but the motion '
+                         f'in {motion_path} lasts {need:.3f} s ({frames} '
+                         f'frames at {fps:g} fps)')
+
+
 def convert_beat(src: str, out: str, fps: float = 15.,
                  split_csv: Optional[str] = None, scale: float = 0.01,
                  expected_joints=BEAT_JOINTS) -> Dict[str, List[str]]:
@@ -111,26 +153,21 @@ def convert_beat(src: str, out: str, fps: float = 15.,
         if not osp.isfile(wav):
             raise FileNotFoundError(f'{path}: no matching audio {wav}')
         bvh = read_bvh(path)
-        if expected_joints is not None and tuple(bvh.names) != tuple(
-                expected_joints):
-            missing = [n for n in expected_joints if n not in bvh.names]
-            extra = [n for n in bvh.names if n not in expected_joints]
-            raise ValueError(
-                f'{path}: unexpected joint set ({len(bvh.names)} joints; '
-                f'expected BEAT\'s {len(expected_joints)} in file order). '
-                f'Missing: {missing[:10]}; unexpected: {extra[:10]}')
+        names, parents, perm = _joint_order(path, bvh, expected_joints)
         if skeleton is None:
-            skeleton = Skeleton(bvh.names, bvh.parents)
-            if expected_joints == BEAT_JOINTS and bvh.parents != \
+            skeleton = Skeleton(names, parents)
+            if expected_joints == BEAT_JOINTS and parents != \
                     beat_parents():
                 warnings.warn(
                     f'{path}: the BVH hierarchy differs from the \'beat\' '
                     'skeleton preset; point the configs\' `skeleton` at '
                     f'{osp.join(out, "skeleton.json")}')
-        elif bvh.parents != skeleton.parents:
+        elif parents != skeleton.parents:
             raise ValueError(f'{path}: hierarchy differs from the first BVH')
-        joints = resample(bvh.forward_kinematics(scale), bvh.fps, fps)
+        joints = resample(bvh.forward_kinematics(scale)[:, perm], bvh.fps,
+                          fps)
         audio = _audio_for(wav)
+        _check_duration(wav, audio, path, joints.shape[0], fps)
         save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps, audio,
                   SAMPLE_RATE, _speaker(stem))
         ids.append(stem)
@@ -284,6 +321,8 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
         if stem not in wavs:
             raise FileNotFoundError(f'{path}: no audio {stem}.wav under '
                                     f'{src}')
+        _check_duration(wavs[stem], _audio_for(wavs[stem]), path,
+                        poses.shape[0], src_fps)
         rest = smplx_rest_joints(model, np.asarray(betas, np.float64))
         if not flat_hand_mean:
             poses = add_hand_mean(poses, model, smplx_model)

@@ -96,6 +96,9 @@ def test_beat_bad_inputs(beat_src, tmp_path):
                        'expected 16000'):
         convert_beat(str(bad), str(tmp_path / 'o2'))
     wavfile.write(str(bad / '1_x.wav'), 16000, np.zeros(8000, np.int16))
+    with pytest.raises(ValueError, match=r'1_x.wav: audio lasts 0.500 s '
+                       r'but the motion in .*1_x.bvh lasts'):
+        convert_beat(str(bad), str(tmp_path / 'o3'))
     with pytest.raises(ValueError, match=r'audio lasts 0.500 s but the '
                        'motion'):
         convert_beat(str(bad), str(tmp_path / 'o3'))
@@ -284,3 +287,46 @@ def test_convert_beat2_adds_the_hand_mean(tmp_path):
                        r"'hands_meanr'\] in the model file"):
         convert_beat2(str(src), str(tmp_path / 'o3'),
                       str(tmp_path / 'nomean.npz'))
+
+
+def test_convert_beat_reads_beat_joints_in_another_order(beat_src, tmp_path):
+    # the same 75 joints and hierarchy, written with the legs before the
+    # spine and the left arm before the right one: read by FK in the
+    # file's order, stored in BEAT's order
+    from mmext.datasets.gesture import write_bvh
+    from mmext.datasets.gesture.bvh import depth_first_order
+    src = read_bvh(osp.join(beat_src, '1_synth_0_1_1.bvh'))
+    names = src.names
+    rank = {n: (0 if 'UpLeg' in n or 'Leg' in n or 'Foot' in n or 'Toe' in n
+                else 1 if n.startswith('L') else 2) for n in names}
+    kids = {k: sorted([c for c, p in enumerate(src.parents) if p == k],
+                      key=lambda c: rank[names[c]]) for k in range(75)}
+    order = []
+    stack = [0]
+    while stack:
+        k = stack.pop()
+        order.append(k)
+        stack.extend(kids[k][::-1])
+    assert order != list(range(75)) and sorted(order) == list(range(75))
+    inv = {k: i for i, k in enumerate(order)}
+    parents = [inv[src.parents[k]] if src.parents[k] >= 0 else -1
+               for k in order]
+    assert depth_first_order(parents) == list(range(75))
+    cols = np.cumsum([0] + [len(c) for c in src.channels])
+    motion = np.concatenate([src.motion[:, cols[k]:cols[k + 1]]
+                             for k in order], axis=1)
+    d = tmp_path / 'reordered'
+    d.mkdir()
+    write_bvh(str(d / '1_x_0_1_1.bvh'), [names[k] for k in order], parents,
+              src.offsets[order], [src.channels[k] for k in order], motion,
+              src.frame_time)
+    import shutil
+    shutil.copy(osp.join(beat_src, '1_synth_0_1_1.wav'),
+                d / '1_x_0_1_1.wav')
+    out = str(tmp_path / 'out')
+    convert_beat(str(d), out, fps=30)
+    clip = load_clip(osp.join(out, 'clips', '1_x_0_1_1.npz'))
+    np.testing.assert_allclose(clip['joints'],
+                               src.forward_kinematics(0.01)[::4], atol=1e-5)
+    assert Skeleton.load(osp.join(out, 'skeleton.json')).parents == \
+        src.parents
