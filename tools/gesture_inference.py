@@ -4,6 +4,7 @@
     python tools/gesture_inference.py CONFIG CHECKPOINT speech.wav \
         --out out/motion.npz [--bvh out/motion.bvh] [--video out/motion.mp4]
         [--seed-clip data/beat/clips/<id>.npz]
+        [--beat2-npz out/motion_smplx.npz --smplx-model SMPLX_NEUTRAL_2020.npz]
 
 The seed poses are the first frames of ``--seed-clip`` (default: the first
 train clip of the config's data root).
@@ -35,6 +36,9 @@ def main(argv=None):
                    'retargeting; bone lengths fixed at their means) or every '
                    'joint (re-reads exactly)')
     p.add_argument('--video', help='also render an mp4 with audio')
+    p.add_argument('--beat2-npz', help='also write a BEAT2-format SMPL-X '
+                   'npz (poses / trans / betas; SMPL-X skeleton models only)')
+    p.add_argument('--smplx-model', help='SMPL-X model npz for --beat2-npz')
     p.add_argument('--seed-clip', help='clip npz whose first frames seed')
     args = p.parse_args(argv)
     try:
@@ -61,6 +65,18 @@ def main(argv=None):
                          positions=args.bvh_positions)
         print(f'{args.bvh} written (joint rotations, {args.bvh_positions} '
               f'position channels; re-reads to within {err:.3g} m)')
+    if args.beat2_npz:
+        from mmext.datasets.gesture.converters import write_beat2_npz
+        if not args.smplx_model:
+            sys.exit('error: --beat2-npz needs --smplx-model (your '
+                     'SMPLX_NEUTRAL_2020.npz)')
+        try:
+            err = write_beat2_npz(args.beat2_npz, motion, args.smplx_model,
+                                  fps)
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            sys.exit(f'error: {e}')
+        print(f'{args.beat2_npz} written (SMPL-X poses by inverse '
+              f'kinematics; re-reads to within {err:.3g} m)')
     if args.video:
         render_video(args.video, motion, model.skeleton,
                      wave[:int(len(motion) / fps * 16000)], 16000, fps)

@@ -6,7 +6,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-__all__ = ['BVH', 'read_bvh', 'write_bvh', 'resample', 'positions_to_bvh']
+__all__ = [
+    'BVH', 'read_bvh', 'write_bvh', 'resample', 'positions_to_bvh',
+    'solve_rotations', 'depth_first_order'
+]
 
 _ROT = {'Xrotation': 'X', 'Yrotation': 'Y', 'Zrotation': 'Z'}
 _POS = {'Xposition': 0, 'Yposition': 1, 'Zposition': 2}
@@ -252,6 +255,34 @@ def _perpendicular(u: np.ndarray) -> np.ndarray:
     return w / np.linalg.norm(w)
 
 
+def solve_rotations(vec: np.ndarray, offsets: np.ndarray,
+                    parents: Sequence[int]):
+    """World and local joint rotations ``(T, J, 3, 3)`` that take each
+    joint's rest ``offsets`` ``(J, 3)`` (from its parent) onto its bone
+    vectors ``vec`` ``(T, J, 3)`` (``joint - parent``; ignored for roots).
+
+    A joint's world rotation aligns its children's rest offsets with their
+    current bone vectors (Kabsch over the children; the smallest rotation
+    for one child, the twist about it being unobservable and left at 0); a
+    joint without children (or with zero-length ones only) keeps its
+    parent's. ``local = world(parent)^T world(joint)``. Parents must
+    precede their children.
+    """
+    t, j, _ = vec.shape
+    length = np.linalg.norm(offsets, axis=-1)
+    children = [[c for c, p in enumerate(parents) if p == k]
+                for k in range(j)]
+    world = np.zeros((t, j, 3, 3))
+    local = np.zeros((t, j, 3, 3))
+    for k in range(j):
+        use = [c for c in children[k] if length[c] > 1e-9]
+        parent_w = world[:, parents[k]] if parents[k] >= 0 else np.tile(
+            np.eye(3), (t, 1, 1))
+        world[:, k] = _align(offsets[use], vec[:, use]) if use else parent_w
+        local[:, k] = np.einsum('tji,tjk->tik', parent_w, world[:, k])
+    return world, local
+
+
 def positions_to_bvh(joints: np.ndarray, names: Sequence[str],
                      parents: Sequence[int], positions: str = 'root',
                      order: str = 'ZXY') -> dict:
@@ -287,7 +318,6 @@ def positions_to_bvh(joints: np.ndarray, names: Sequence[str],
     inv = {k: i for i, k in enumerate(dfs)}
     x = joints[:, dfs]
     par = [inv[parents[k]] if parents[k] >= 0 else -1 for k in dfs]
-    children = [[c for c, p in enumerate(par) if p == k] for k in range(j)]
     vec = np.zeros_like(x)
     for k, p in enumerate(par):
         if p >= 0:
@@ -297,14 +327,7 @@ def positions_to_bvh(joints: np.ndarray, names: Sequence[str],
         np.linalg.norm(vec[0], axis=-1, keepdims=True), 1e-12)
     offsets = first * length[:, None]
     offsets[[k for k, p in enumerate(par) if p < 0]] = 0.
-    world = np.zeros((t, j, 3, 3))
-    local = np.zeros((t, j, 3, 3))
-    for k in range(j):
-        use = [c for c in children[k] if length[c] > 1e-9]
-        parent_w = world[:, par[k]] if par[k] >= 0 else np.tile(
-            np.eye(3), (t, 1, 1))
-        world[:, k] = _align(offsets[use], vec[:, use]) if use else parent_w
-        local[:, k] = np.einsum('tji,tjk->tik', parent_w, world[:, k])
+    world, local = solve_rotations(vec, offsets, par)
     euler = Rotation.from_matrix(local.reshape(-1, 3, 3)).as_euler(
         order, degrees=True).reshape(t, j, 3)
     rot_ch = [f'{a}rotation' for a in order]

@@ -21,7 +21,7 @@ __all__ = [
     'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
     'read_split_csv', 'convert_beat',
     'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2',
-    'add_hand_mean'
+    'add_hand_mean', 'smplx_inverse_kinematics', 'write_beat2_npz'
 ]
 
 _SPLITS = ('train', 'val', 'test')
@@ -268,6 +268,80 @@ def smplx_forward_kinematics(rest: np.ndarray, parents: List[int],
             pos[:, k] = pos[:, p] + np.einsum('tij,j->ti', world_r[:, p],
                                               rest[k] - rest[p])
     return pos
+
+
+def smplx_inverse_kinematics(joints: np.ndarray, rest: np.ndarray,
+                             parents: List[int]):
+    """Axis-angle SMPL-X poses from joint positions: the inverse of
+    :func:`smplx_forward_kinematics`, validated by it.
+
+    Every joint's rotation takes its children's rest bones onto their
+    bones in ``joints`` ``(T, 55, 3)`` (:func:`~mmext.datasets.gesture.
+    bvh.solve_rotations`); the root's translation is ``joints[:, 0] -
+    rest[0]``. Joints without children (jaw, eyes, finger tips) and the
+    twist about single-child bones are not observable from positions and
+    are set to 0. For positions from an SMPL-X with these ``rest`` joints
+    (same shape), forward kinematics of the result reproduce them exactly;
+    otherwise to within the bone-length differences.
+
+    Returns:
+        tuple: ``poses`` ``(T, 165)`` and ``trans`` ``(T, 3)``.
+    """
+    from .bvh import solve_rotations
+    joints = np.asarray(joints, np.float64)
+    t, j, _ = joints.shape
+    vec = np.zeros_like(joints)
+    offsets = np.zeros((j, 3))
+    for k, p in enumerate(parents):
+        if p >= 0:
+            vec[:, k] = joints[:, k] - joints[:, p]
+            offsets[k] = rest[k] - rest[p]
+    _, local = solve_rotations(vec, offsets, parents)
+    poses = Rotation.from_matrix(local.reshape(-1, 3, 3)).as_rotvec()
+    return poses.reshape(t, j * 3), joints[:, 0] - rest[0]
+
+
+def write_beat2_npz(path: str, joints: np.ndarray, smplx_model: str,
+                    fps: float = 30., betas: Optional[np.ndarray] = None,
+                    flat_hand_mean: bool = False) -> float:
+    """Write SMPL-X joint positions ``(T, 55, 3)`` as a BEAT2-format npz
+    (``poses`` ``(T, 165)`` axis-angle, ``trans``, ``betas`` (300),
+    ``expressions`` (zeros, ``(T, 100)``), ``mocap_frame_rate``,
+    ``gender``, ``model``), by :func:`smplx_inverse_kinematics` on the
+    model file's rest joints for ``betas`` (zeros by default). With
+    ``flat_hand_mean=False`` (BEAT2's convention) the hand means are
+    subtracted, so that :func:`convert_beat2` reads the file back to the
+    same joints.
+
+    Returns:
+        float: Largest distance between the joints the file's poses give
+        and ``joints`` (0 up to rounding for SMPL-X-shaped input).
+    """
+    model = _load_smplx_model(smplx_model)
+    parents = smplx_parents(model)
+    joints = np.asarray(joints, np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (len(parents), 3):
+        raise ValueError(f'write_beat2_npz({path}): joints must be (T, '
+                         f'{len(parents)}, 3) SMPL-X joints, got '
+                         f'{joints.shape}')
+    betas = np.zeros(300) if betas is None else np.asarray(betas,
+                                                           np.float64)
+    rest = smplx_rest_joints(model, betas)
+    poses, trans = smplx_inverse_kinematics(joints, rest, parents)
+    err = float(np.abs(smplx_forward_kinematics(rest, parents, poses, trans)
+                       - joints).max())
+    if not flat_hand_mean:
+        poses = add_hand_mean(poses, {k: -v for k, v in model.items()
+                                      if k in _HAND_MEAN_KEYS}, smplx_model)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    np.savez(path, poses=poses.astype(np.float32),
+             trans=trans.astype(np.float32),
+             betas=np.pad(betas, (0, max(0, 300 - len(betas)))).astype(
+                 np.float32),
+             expressions=np.zeros((len(poses), 100), np.float32),
+             mocap_frame_rate=np.array(fps), gender=np.array('neutral'),
+             model=np.array('smplx2020'))
+    return err
 
 
 def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,

@@ -330,3 +330,41 @@ def test_convert_beat_reads_beat_joints_in_another_order(beat_src, tmp_path):
                                src.forward_kinematics(0.01)[::4], atol=1e-5)
     assert Skeleton.load(osp.join(out, 'skeleton.json')).parents == \
         src.parents
+
+
+def test_smplx_inverse_kinematics_and_beat2_npz_roundtrip(tmp_path):
+    # positions of an SMPL-X -> axis-angle poses -> the same positions;
+    # the BEAT2 npz the writer makes (hand mean removed) is read back by
+    # the converter to the same joints
+    from mmext.datasets.gesture.converters import (smplx_inverse_kinematics,
+                                                   write_beat2_npz)
+    rng = np.random.default_rng(2)
+    model = str(tmp_path / 'SMPLX_NEUTRAL_2020.npz')
+    _smplx_model(model, rng)
+    with np.load(model) as z:
+        rest = z['J_regressor'] @ z['v_template']
+    t = 4
+    poses = rng.standard_normal((t, 165)) * 0.3
+    trans = rng.standard_normal((t, 3))
+    joints = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
+                                      trans)
+    p2, t2 = smplx_inverse_kinematics(joints, rest, list(SMPLX_PARENTS))
+    np.testing.assert_allclose(smplx_forward_kinematics(
+        rest, list(SMPLX_PARENTS), p2, t2), joints, atol=1e-9)
+    np.testing.assert_allclose(t2, trans, atol=1e-12)
+    d = tmp_path / 'gen'
+    err = write_beat2_npz(str(d / '2_scott_0_1_1.npz'), joints, model,
+                          fps=30.)
+    assert err < 1e-9
+    with np.load(d / '2_scott_0_1_1.npz') as z:
+        assert z['poses'].shape == (t, 165) and z['betas'].shape == (300,)
+        assert z['expressions'].shape == (t, 100)
+        assert float(z['mocap_frame_rate']) == 30.
+    wavfile.write(str(d / '2_scott_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    convert_beat2(str(d), str(tmp_path / 'out'), model, fps=30)
+    back = load_clip(str(tmp_path / 'out' / 'clips' /
+                         '2_scott_0_1_1.npz'))['joints']
+    np.testing.assert_allclose(back, joints, atol=1e-4)  # float32 poses
+    with pytest.raises(ValueError, match=r'joints must be \(T, 55, 3\)'):
+        write_beat2_npz(str(d / 'x.npz'), joints[:, :10], model)
