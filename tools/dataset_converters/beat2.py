@@ -22,11 +22,15 @@ def main(argv=None):
                    help='do not add the model file\'s hands_meanl/r to the '
                    'hand poses (BEAT2 and EMAGE use flat_hand_mean=False, '
                    'the default here)')
+    p.add_argument('--speakers', type=int, nargs='+',
+                   help='keep only these speaker ids; EMAGE\'s BEAT2 '
+                   'benchmark: --speakers 2 (scott)')
     args = p.parse_args(argv)
     try:
         splits = convert_beat2(args.src, args.out, args.smplx_model,
                                args.fps, args.split_csv,
-                               flat_hand_mean=args.flat_hand_mean)
+                               flat_hand_mean=args.flat_hand_mean,
+                               speakers=args.speakers)
     except (FileNotFoundError, ValueError, KeyError) as err:
         sys.exit(f'error: {err}')
     print(', '.join(f'{k}: {len(v)} clips' for k, v in splits.items()))

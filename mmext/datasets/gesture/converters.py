@@ -346,7 +346,9 @@ def write_beat2_npz(path: str, joints: np.ndarray, smplx_model: str,
 
 def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
                   split_csv: Optional[str] = None,
-                  flat_hand_mean: bool = False) -> Dict[str, List[str]]:
+                  flat_hand_mean: bool = False,
+                  speakers: Optional[List[int]] = None
+                  ) -> Dict[str, List[str]]:
     """Convert BEAT2 (``smplxflame_30/<id>.npz`` + ``wave16k/<id>.wav``).
 
     Args:
@@ -362,6 +364,11 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
         flat_hand_mean (bool): False (BEAT2's and EMAGE's SMPL-X setting)
             adds the model file's ``hands_meanl`` / ``hands_meanr`` to the
             hand poses before the kinematics. Defaults to False.
+        speakers (list[int], optional): Keep only these speaker ids (the
+            number that starts a BEAT file name). EMAGE's BEAT2 benchmark
+            uses speaker 2 ("scott") only
+            (``datasets/data_json/beat2_s20_l64_speaker2.json`` in
+            PantoMatrix/PantoMatrix): ``speakers=[2]``.
     """
     model = _load_smplx_model(smplx_model)
     if not flat_hand_mean:
@@ -371,8 +378,14 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
         raise ValueError(f'{smplx_model}: kintree_table has {len(parents)} '
                          f'joints, SMPL-X has {len(SMPLX_JOINTS)}')
     npzs = sorted(glob.glob(osp.join(src, '**', '*.npz'), recursive=True))
+    if speakers is not None:
+        keep = {int(k) for k in speakers}
+        npzs = [n for n in npzs if _speaker(osp.splitext(
+            osp.basename(n))[0]) in keep]
     if not npzs:
-        raise FileNotFoundError(f'no .npz files under {src}')
+        raise FileNotFoundError(
+            f'no .npz files under {src}' +
+            (f' for speakers {sorted(speakers)}' if speakers else ''))
     wavs = {
         osp.splitext(osp.basename(w))[0]: w
         for w in glob.glob(osp.join(src, '**', '*.wav'), recursive=True)

@@ -368,3 +368,12 @@ def test_smplx_inverse_kinematics_and_beat2_npz_roundtrip(tmp_path):
     np.testing.assert_allclose(back, joints, atol=1e-4)  # float32 poses
     with pytest.raises(ValueError, match=r'joints must be \(T, 55, 3\)'):
         write_beat2_npz(str(d / 'x.npz'), joints[:, :10], model)
+    # EMAGE's speaker-2 split: other speakers are left out
+    write_beat2_npz(str(d / '3_solomon_0_1_1.npz'), joints, model)
+    wavfile.write(str(d / '3_solomon_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    splits = convert_beat2(str(d), str(tmp_path / 'spk2'), model,
+                           speakers=[2])
+    assert splits == dict(train=['2_scott_0_1_1'])
+    with pytest.raises(FileNotFoundError, match=r'for speakers \[7\]'):
+        convert_beat2(str(d), str(tmp_path / 'spk7'), model, speakers=[7])
