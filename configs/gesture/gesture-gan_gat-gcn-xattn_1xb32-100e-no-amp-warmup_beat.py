@@ -4,8 +4,9 @@ custom_hooks = [
     dict(type='EpochSeedHook'),
     dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
          final=dict(detail=1.0, physics=2.0)),
-    dict(type='GANBalanceHook'),
+    dict(type='GANBalanceHook', d_loss_key='loss_d_excess',
+         g_loss_key='loss_g_adv_excess'),
     dict(type='AMPWarmupHook', warmup_epochs=0),
-    dict(type='GANGuardHook'),
+    dict(type='GANGuardHook', d_loss_key='loss_d_excess'),
     dict(type='GANLogHook'),
 ]

@@ -6,6 +6,6 @@ custom_hooks = [
     dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
          final=dict(detail=1.0, physics=2.0)),
     dict(type='AMPWarmupHook', warmup_epochs=10),
-    dict(type='GANGuardHook'),
+    dict(type='GANGuardHook', d_loss_key='loss_d_excess'),
     dict(type='GANLogHook'),
 ]

@@ -10,13 +10,14 @@ import numpy as np
 import torch
 
 from mmext.datasets.gesture.audio_features import audio_features
-from mmext.datasets.gesture.bvh import write_bvh
+from mmext.datasets.gesture.bvh import positions_to_bvh, write_bvh
 from mmext.datasets.gesture.clip_format import SAMPLE_RATE, read_wav
-from mmext.datasets.gesture.skeleton import Skeleton
 from mmext.fileio import check_finite
+from mmext.structures.skeleton import Skeleton
 
 __all__ = [
-    'init_gesture_model', 'generate_motion', 'export_bvh', 'render_video'
+    'init_gesture_model', 'generate_motion', 'generate_sequence',
+    'export_bvh', 'render_video'
 ]
 
 
@@ -55,60 +56,82 @@ def generate_motion(model, wave: np.ndarray, sr: int, fps: float,
                          f'{SAMPLE_RATE} Hz')
     check_finite(wave, 'audio', 'waveform')  # NaN audio: no silent output
     total = int(np.floor(len(wave) / sr * fps))
-    s = seed.shape[0]
     if total < window:
         raise ValueError(f'audio of {len(wave) / sr:.2f} s gives {total} '
                          f'frames; at least one window ({window} frames) is '
                          'needed')
     feats = audio_features(wave, sr, fps, total, n_mels)
-    device = next(model.parameters()).device
-    out = [np.asarray(seed, np.float32) - seed[:1, :1]]
+    return generate_sequence(model.generator, feats, seed, window)
+
+
+@torch.no_grad()
+def generate_sequence(generator, feats: np.ndarray, seed: np.ndarray,
+                      window: int) -> np.ndarray:
+    """Generate a whole sequence autoregressively from its first seed.
+
+    The first window is seeded with ``seed`` ``(S, J, 3)`` (made relative
+    to its first root position); each later window starts ``window - S``
+    frames on and is seeded with the last ``S`` generated frames, made
+    relative to their first root position as in training (and moved back
+    after). Only the first seed comes from outside.
+
+    Args:
+        generator: ``generator(audio (1, T, A), seed (1, S, J, 3))``.
+        feats (ndarray): ``(N, A)`` per-frame audio features.
+        seed (ndarray): ``(S, J, 3)``.
+        window (int): Frames per generator call.
+
+    Returns:
+        ndarray: ``(L, J, 3)``, ``L = S + k (window - S)`` for the largest
+        ``k`` with ``L <= N`` (root-relative to the seed's first frame).
+    """
+    s = seed.shape[0]
+    if feats.shape[0] < window:
+        raise ValueError(f'generate_sequence: {feats.shape[0]} frames of '
+                         f'audio features, fewer than one window '
+                         f'({window})')
+    p = next(generator.parameters())
+    seed = np.asarray(seed, np.float32)
+    out = [seed - seed[:1, :1]]
     start = 0
-    while start + window <= total:
+    while start + window <= feats.shape[0]:
         cur_seed = np.concatenate(out)[-s:]
         offset = cur_seed[:1, :1]
-        pred = model.generator(
-            torch.from_numpy(feats[start:start + window])[None].to(device),
-            torch.from_numpy(cur_seed - offset)[None].to(device))
+        pred = generator(
+            torch.from_numpy(np.ascontiguousarray(
+                feats[start:start + window]))[None].to(p.device, p.dtype),
+            torch.from_numpy(cur_seed - offset)[None].to(p.device, p.dtype))
         pred = pred[0].float().cpu().numpy() + offset
         out.append(pred[s:])
         start += window - s
-    motion = np.concatenate(out)
-    return motion[:start + s]
+    return np.concatenate(out)[:start + s]
 
 
 def export_bvh(path: str, joints: np.ndarray, skeleton: Skeleton,
-               fps: float, scale: float = 100.) -> None:
-    """Write joint positions as a BVH that Blender imports.
+               fps: float, scale: float = 100., positions: str = 'root',
+               tolerance: float = 1e-3) -> float:
+    """Write joint positions as a BVH that retargets: every joint rotates
+    (rotation channels solved from the positions,
+    :func:`~mmext.datasets.gesture.bvh.positions_to_bvh`), the root also
+    has position channels (``positions='all'``: every joint, exact for any
+    input). ``scale`` converts metres to the file's units (cm).
 
-    Every joint gets position channels with identity rotations: its local
-    translation per frame is ``joint - parent`` (times ``scale``, metres
-    to cm), the offsets are the first frame's bones. Positions are exact;
-    bone rotations are not solved (no IK).
+    Returns:
+        float: Largest distance (m) between the positions the file
+        re-reads to and ``joints``; a warning names the file when it
+        exceeds ``tolerance`` (non-rigid input with ``positions='root'``).
     """
-    parents = skeleton.parents
-    order = []
-
-    def visit(k):
-        order.append(k)
-        for c in [c for c, p in enumerate(parents) if p == k]:
-            visit(c)
-
-    for r in [k for k, p in enumerate(parents) if p < 0]:
-        visit(r)
-    inv = {k: i for i, k in enumerate(order)}
-    names = [skeleton.names[k] for k in order]
-    new_parents = [inv[parents[k]] if parents[k] >= 0 else -1 for k in order]
-    j = joints[:, order] * scale
-    local = j.copy()
-    for i, p in enumerate(new_parents):
-        if p >= 0:
-            local[:, i] = j[:, i] - j[:, p]
-    chans = [['Xposition', 'Yposition', 'Zposition', 'Zrotation',
-              'Xrotation', 'Yrotation']] * len(names)
-    motion = np.concatenate([local, np.zeros_like(local)], axis=-1)
-    write_bvh(path, names, new_parents, local[0], chans,
-              motion.reshape(len(j), -1), 1. / fps)
+    import warnings
+    sol = positions_to_bvh(np.asarray(joints, np.float64) * scale,
+                           skeleton.names, skeleton.parents, positions)
+    write_bvh(path, sol['names'], sol['parents'], sol['offsets'],
+              sol['channels'], sol['motion'], 1. / fps)
+    err = sol['max_error'] / scale
+    if err > tolerance:
+        warnings.warn(f'{path}: the rotations re-read to within {err:.4g} m '
+                      'of the generated positions (bone lengths vary); '
+                      "positions='all' writes them exactly")
+    return err
 
 
 def render_video(path: str, joints: np.ndarray, skeleton: Skeleton,

@@ -9,4 +9,9 @@ plain Python data with no torch or toolbox import, so any layer may use them.
   and actions, and MPI-INF-3DHP's joint order and image sizes.
 * :mod:`~mmext.structures.coco`: COCO-17 and its mapping to Human3.6M.
 * :mod:`~mmext.structures.action_hierarchy`: fine -> coarse action labels.
+* :mod:`~mmext.structures.skeleton`: the gesture ``Skeleton`` and the BEAT /
+  SMPL-X joint tables.
 """
+from .skeleton import Skeleton
+
+__all__ = ['Skeleton']

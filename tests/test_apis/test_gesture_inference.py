@@ -19,16 +19,58 @@ def _motion(t=12):
 
 
 def test_export_bvh_roundtrip(tmp_path):
+    # non-rigid motion (random walks: bone lengths vary): rotations plus
+    # every joint's local translation re-read exactly; rotations and the
+    # root position alone warn with the error
     sk = Skeleton(NAMES, PARENTS)
     joints = _motion()
     path = str(tmp_path / 'm.bvh')
-    export_bvh(path, joints, sk, fps=15.)
+    assert export_bvh(path, joints, sk, fps=15., positions='all') < 1e-6
     bvh = read_bvh(path)
     assert sorted(bvh.names) == sorted(NAMES)
     assert bvh.fps == pytest.approx(15.)
     pos = bvh.forward_kinematics(scale=0.01)  # cm -> m
     order = [bvh.names.index(n) for n in NAMES]
-    np.testing.assert_allclose(pos[:, order], joints, atol=1e-5)
+    np.testing.assert_allclose(pos[:, order], joints, atol=1e-6)
+    with pytest.warns(UserWarning, match=r"m.bvh: the rotations re-read to "
+                      r"within .* positions='all' writes them exactly"):
+        export_bvh(path, joints, sk, fps=15.)
+
+
+def test_export_bvh_rotations_retarget_a_rigid_skeleton(tmp_path):
+    # BEAT's 75-joint hierarchy driven by rotations (a rigid skeleton):
+    # the exported file has rotation channels on every joint and position
+    # channels on the root only, and re-reads to the same positions
+    from mmext.datasets.gesture.bvh import BVH
+    from mmext.datasets.gesture.synthetic import (beat_hierarchy,
+                                                  synth_clip_motion)
+    names, parents, off = beat_hierarchy()
+    rng = np.random.default_rng(0)
+    motion = synth_clip_motion(0.5, np.array([0.2]), 1, rng)
+    chans = [['Xposition', 'Yposition', 'Zposition', 'Zrotation',
+              'Yrotation', 'Xrotation']] + [
+                  ['Zrotation', 'Yrotation', 'Xrotation']] * (len(names) - 1)
+    src = BVH(names, parents, off, chans, 1 / 120., motion)
+    joints = src.forward_kinematics(scale=0.01)
+    sk = Skeleton(names, parents)
+    path = str(tmp_path / 'beat.bvh')
+    assert export_bvh(path, joints, sk, fps=120.) < 1e-6
+    bvh = read_bvh(path)
+    assert bvh.channels[0] == ['Xposition', 'Yposition', 'Zposition',
+                               'Zrotation', 'Xrotation', 'Yrotation']
+    assert all(c == ['Zrotation', 'Xrotation', 'Yrotation']
+               for c in bvh.channels[1:])
+    order = [bvh.names.index(n) for n in names]
+    np.testing.assert_allclose(bvh.forward_kinematics(scale=0.01)[:, order],
+                               joints, atol=1e-6)
+    # the bones rotate: the arm's rotation channels change over time
+    k = bvh.names.index('RArm')
+    col = sum(len(c) for c in bvh.channels[:k])
+    assert np.ptp(bvh.motion[:, col:col + 3], axis=0).max() > 5.  # degrees
+    # the rest offsets keep BEAT's bone lengths
+    lengths = np.linalg.norm(bvh.offsets, axis=-1)[order]
+    np.testing.assert_allclose(lengths[1:], np.linalg.norm(off, axis=-1)[1:],
+                               rtol=1e-6, atol=1e-6)
 
 
 def test_render_video_has_audio_and_frames(tmp_path):

@@ -358,3 +358,113 @@ def test_log_hook_lines_and_visualizer_scalars(caplog):
         'gan/d_skipped': 0.0
     }
     assert not math.isnan(scalars['gan/recent_d'])
+
+
+# ------------------------------------------ balance under label smoothing
+def _config_hooks(path='configs/_base_/schedules/gesture_gan_adam_100e.py'):
+    from mmengine.config import Config
+    hooks = {h['type']: dict(h) for h in Config.fromfile(path).custom_hooks}
+    return {k: {a: v for a, v in h.items() if a != 'type'}
+            for k, h in hooks.items()}
+
+
+def _scripted_losses(p_real, p_fake, labels=(0.9, 0.1)):
+    """The train_step outputs of a D predicting ``p_real`` on real and
+    ``p_fake`` on fake windows (per iteration), through the model's own
+    loss (smoothed, noisy targets), as GestureGAN logs them."""
+    from mmext.models.gesture.losses import SmoothedAdversarialLoss
+    torch.manual_seed(0)
+    adv = SmoothedAdversarialLoss(real_label=labels[0], fake_label=labels[1])
+    out = []
+    for pr, pf in zip(p_real, p_fake):
+        lr = torch.logit(torch.full((8, 4), pr, dtype=torch.float64))
+        lf = torch.logit(torch.full((8, 4), pf, dtype=torch.float64))
+        d = adv.d_loss(lr, lf)
+        g = adv.g_loss(lf)
+        out.append(dict(
+            loss_d=float(d['real'] + d['fake']), loss_g_adv=float(g),
+            loss_d_excess=float(d['excess']),
+            loss_g_adv_excess=float(g) - 0.9 * math.log(1 / 0.9) -
+            0.1 * math.log(1 / 0.1) if labels == (0.9, 0.1) else None))
+    return out
+
+
+def _feed(hook, runner, outputs):
+    fired = []
+    for i, out in enumerate(outputs):
+        runner.iter = i
+        hook.before_train_iter(runner, i)
+        hook.after_train_iter(runner, i, outputs=out)
+        fired += list(hook.actions)
+    return fired
+
+
+def test_each_balance_rule_fires_under_the_configured_label_smoothing(
+        caplog):
+    cfg = _config_hooks()
+    # a D that matches its smoothed targets exactly: the strongest D there
+    # is under 0.90 / 0.10 labels; G's fakes are scored 0.1
+    strong = _scripted_losses([0.9] * 60, [0.1] * 60)
+    raw_d = [o['loss_d'] for o in strong]
+    # its raw BCE sits at the floor H(0.9) + H(0.1) = 0.650 (+- the offset)
+    assert min(raw_d) > 0.55 and abs(sum(raw_d) / 60 - 0.6502) < 0.02
+    assert max(o['loss_d_excess'] for o in strong) < 1e-6
+    # the users' literal thresholds on the raw losses can never fire
+    raw_hook = GANBalanceHook(**dict(cfg['GANBalanceHook'],
+                                     d_loss_key='loss_d',
+                                     g_loss_key='loss_g_adv'))
+    assert _feed(raw_hook, _runner(), strong[:30]) == []
+    # ... and on the losses relative to their floor each rule fires
+    assert cfg['GANBalanceHook']['skip_d_below'] == 0.08  # literal numbers
+    assert cfg['GANBalanceHook']['recent_d_below'] == 0.2
+    hook = GANBalanceHook(**cfg['GANBalanceHook'])
+    runner = _runner()
+    fired = _feed(hook, runner, strong[:21])
+    assert sum('skip next D step' in a for a in fired) == 20
+    assert sum('forced D step after 20' in a for a in fired) == 1
+    assert sum('D too strong' in a for a in fired) == 2  # iters 10, 20
+    # the recent-D rule alone: D exact on real windows, fakes scored 0.37
+    # (recent D 0.190 < 0.2, G 0.616 < 0.9: no skip, ratio 0.309 >= 0.3)
+    mid = _scripted_losses([0.9] * 10, [0.37] * 10)
+    rd = sum(o['loss_d_excess'] for o in mid) / 10
+    rg = sum(o['loss_g_adv_excess'] for o in mid) / 10
+    assert rd < 0.2 and rd / rg >= 0.3 and rg < 0.9, (rd, rg)
+    hook = GANBalanceHook(**cfg['GANBalanceHook'])
+    fired = _feed(hook, _runner(), mid)
+    assert [a for a in fired if 'skip' in a] == []
+    assert sum('D too strong' in a for a in fired) == 1
+    # a balanced D (0.6 / 0.4) fires nothing
+    hook = GANBalanceHook(**cfg['GANBalanceHook'])
+    assert _feed(hook, _runner(),
+                 _scripted_losses([0.6] * 20, [0.4] * 20)) == []
+    # the collapse warning (excess < 1e-3 for 50 iterations)
+    guard = GANGuardHook(**cfg['GANGuardHook'])
+    runner = _runner()
+    guard.before_run(runner)
+    with caplog.at_level(logging.WARNING, logger='test_gan_hooks'):
+        for i, out in enumerate(strong):
+            runner.iter = i
+            guard.after_train_iter(runner, i, outputs=out)
+    assert guard.collapse_warnings == 1
+    assert 'discriminator collapse?' in caplog.text
+    raw_guard = GANGuardHook(
+        **dict(cfg['GANGuardHook'], d_loss_key='loss_d'))
+    raw_guard.before_run(runner)
+    for i, out in enumerate(strong):
+        raw_guard.after_train_iter(runner, i, outputs=out)
+    assert raw_guard.collapse_warnings == 0
+
+
+def test_excess_is_the_kl_to_the_labels():
+    from mmext.models.gesture.losses import (SmoothedAdversarialLoss,
+                                             binary_entropy)
+    x = torch.linspace(-4, 4, 9, dtype=torch.float64)
+    p = torch.sigmoid(x)
+    for label in (0.9, 0.1, 0.98, 1.0):
+        kl = (label * torch.log(label / p) +
+              ((1 - label) * torch.log((1 - label) / (1 - p))
+               if label < 1 else 0)).mean()
+        assert float(SmoothedAdversarialLoss.excess(x, label)) == \
+            pytest.approx(float(kl), abs=1e-6)
+    assert float(binary_entropy(torch.tensor(0.9)) * 2) == pytest.approx(
+        0.6502, abs=1e-4)

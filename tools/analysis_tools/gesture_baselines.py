@@ -1,27 +1,28 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Gesture metrics of a trained model beside three baselines.
+"""Gesture metrics of a trained model beside the trivial baselines, with
+the metrics' noise.
 
     python tools/analysis_tools/gesture_baselines.py CONFIG CHECKPOINT \
-        --fgd-checkpoint AE.pth [--out results.md]
+        --fgd-checkpoint AE.pth [--json results.json] [--out results.md]
 
-Rows, all on the config's test windows: the model; the ground truth; the
-mean pose (the train split's mean root-relative pose held still); a random
-real clip (for every test window, a random train window). Every number is
-computed here from these arrays by GestureMetric.
+Rows, all on the config's test windows: the model; the model with
+shuffled audio; hold-seed; the train split's mean pose; a random real
+train clip (mean and spread over --draws draws); real motion with
+mismatched audio; the ground truth. Then the claims: the model against
+hold-seed and mean pose on FGD, joint error after the seed and wrist-speed
+correlation, and against its shuffled-audio control, each with its margin
+and noise (mmext.evaluation.gesture.baselines).
 """
 import argparse
 import sys
 
-import numpy as np
-import torch
-
 import mmext  # noqa: F401
 from mmext.apis.gesture_inference import init_gesture_model
 from mmext.datasets.gesture import GestureDataset
-from mmext.evaluation.gesture import GestureMetric
-
-KEYS = ('FGD', 'BC', 'L1div', 'bone_err', 'angle_viol_body',
-        'angle_viol_hands', 'jerk')
+from mmext.evaluation.gesture import (GestureMetric, baseline_table,
+                                      evaluate_sequences, format_table,
+                                      sequence_clips, write_results)
+from mmext.evaluation.gesture.baselines import loss_balance
 
 
 def _dataset(cfg_ds, split):
@@ -36,49 +37,53 @@ def main(argv=None):
     p.add_argument('checkpoint')
     p.add_argument('--fgd-checkpoint', help='FGD autoencoder checkpoint')
     p.add_argument('--out', help='also write the table (markdown)')
+    p.add_argument('--json', help='also write the table (JSON)')
+    p.add_argument('--draws', type=int, default=20,
+                   help='random-clip draws and bootstrap resamples')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--loss-balance', type=int, default=0, metavar='N',
+                   help='also measure, on N train batches, the norm of each '
+                   'weighted generator loss term\'s gradient on the output '
+                   '(rec, detail, physics, adv) at the final weights')
+    p.add_argument('--sequences', action='store_true',
+                   help='also evaluate whole test sequences, each generated '
+                   'autoregressively from its first seed only')
     args = p.parse_args(argv)
     try:
         model = init_gesture_model(args.config, args.checkpoint)
         cfg = model.cfg
         test = _dataset(cfg.test_dataloader.dataset, 'test')
         train = _dataset(cfg.train_dataloader.dataset, 'train')
+        ev = dict(cfg.test_evaluator)
+        ev.pop('type')
+        ev['fgd_checkpoint'] = args.fgd_checkpoint
+        metric = GestureMetric(**ev)
+        result = baseline_table(model.generator, test, train, metric,
+                                draws=args.draws, seed=args.seed)
+        if args.sequences:
+            result['sequences'] = evaluate_sequences(
+                model.generator, sequence_clips(test), metric, test.window)
+        if args.loss_balance:
+            result['loss_balance'] = loss_balance(
+                model, train, cfg, args.loss_balance, args.seed)
     except (FileNotFoundError, ValueError, KeyError) as err:
         sys.exit(f'error: {err}')
-    ev = dict(cfg.test_evaluator)
-    ev.pop('type')
-    ev['fgd_checkpoint'] = args.fgd_checkpoint
-    metric = GestureMetric(**ev)
-    items = [test[i] for i in range(len(test))]
-    gt = np.stack([it['data_samples']['motion'].numpy() for it in items])
-    waves = [it['data_samples']['wave'].numpy() for it in items]
-    with torch.no_grad():
-        pred = np.concatenate([
-            model.generator(
-                torch.stack([it['inputs']['audio'] for it in chunk]),
-                torch.stack([it['inputs']['seed'] for it in chunk])).numpy()
-            for chunk in (items[i:i + 32] for i in range(0, len(items), 32))
-        ])
-    train_windows = np.stack(train.all_windows())
-    mean_pose = np.broadcast_to(
-        train_windows.mean(axis=(0, 1)), gt.shape).copy()
-    rng = np.random.default_rng(args.seed)
-    random_clip = train_windows[rng.integers(0, len(train_windows),
-                                             len(gt))]
-    rows = [('model', pred), ('ground truth', gt), ('mean pose', mean_pose),
-            ('random real clip', random_clip)]
-    table = ['| method | ' + ' | '.join(KEYS) + ' |',
-             '|---' * (len(KEYS) + 1) + '|']
-    for name, arr in rows:
-        res = metric.evaluate_arrays(arr.astype(np.float32), gt, waves)
-        table.append(f'| {name} | ' + ' | '.join(
-            f'{res[k]:.4g}' if k in res else 'n/a' for k in KEYS) + ' |')
-    text = '\n'.join(table)
-    print(f'Test windows: {len(gt)} ({test.window} frames at {test.fps} '
-          'fps)\n' + text)
-    if args.out:
-        with open(args.out, 'w') as f:
-            f.write(text + '\n')
+    result['meta'].update(config=args.config, checkpoint=args.checkpoint)
+    meta = result['meta']
+    print(f"Test windows: {meta['test_windows']} ({meta['window']} frames "
+          f"at {meta['fps']:g} fps, {meta['seed_frames']} seed frames); "
+          f"noise: model = bootstrap std over windows, random real clip = "
+          f"std over {args.draws} draws\n" + format_table(result))
+    if 'loss_balance' in result:
+        lb = result['loss_balance']
+        print('\nGenerator loss balance (mean over batches; gradient norm '
+              'of each weighted term on the output, weights ' +
+              ', '.join(f'{k} {v:g}' for k, v in lb['weights'].items()) +
+              '):\n' + '\n'.join(
+                  f'  {k}: loss {lb["loss_" + k]:.4g}, '
+                  f'grad {lb["grad_" + k]:.4g}'
+                  for k in ('rec', 'detail', 'physics', 'adv')))
+    write_results(result, args.json, args.out)
 
 
 if __name__ == '__main__':

@@ -18,10 +18,19 @@ def main(argv=None):
                    help='your SMPL-X model npz (SMPLX_NEUTRAL_2020.npz)')
     p.add_argument('--fps', type=float, default=30.)
     p.add_argument('--split-csv', help='BEAT2 train_test_split.csv')
+    p.add_argument('--flat-hand-mean', action='store_true',
+                   help='do not add the model file\'s hands_meanl/r to the '
+                   'hand poses (BEAT2 and EMAGE use flat_hand_mean=False, '
+                   'the default here)')
+    p.add_argument('--speakers', type=int, nargs='+',
+                   help='keep only these speaker ids; EMAGE\'s BEAT2 '
+                   'benchmark: --speakers 2 (scott)')
     args = p.parse_args(argv)
     try:
         splits = convert_beat2(args.src, args.out, args.smplx_model,
-                               args.fps, args.split_csv)
+                               args.fps, args.split_csv,
+                               flat_hand_mean=args.flat_hand_mean,
+                               speakers=args.speakers)
     except (FileNotFoundError, ValueError, KeyError) as err:
         sys.exit(f'error: {err}')
     print(', '.join(f'{k}: {len(v)} clips' for k, v in splits.items()))

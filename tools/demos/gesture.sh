@@ -3,13 +3,17 @@
 #   1. SYNTHETIC BEAT-format data (75-joint BVH at 120 fps + 16 kHz speech-like
 #      wav with stressed beats; arm/hand strokes peak on the beats) converted
 #      by the real BEAT converter,
-#   2. the FGD autoencoder (configs/gesture/motion-ae-tiny_*),
+#   2. the FGD autoencoder (configs/gesture/motion-ae-tiny_*-60e_*; it must
+#      pass the FGD quality gate),
 #   3. the gesture GAN (configs/gesture/gesture-gan-tiny_*: curriculum, GAN
 #      balance, AMP from epoch 8) on the CPU,
 #   4. evaluation through tools/test.py,
-#   5. FGD / BC / diversity / physics beside ground truth, mean pose and a
-#      random real clip,
-#   6. a video of generated motion with its audio and waveform, and a BVH.
+#   5. the model beside the baselines (hold-seed, mean pose, random real
+#      clip, real motion with mismatched audio) and its shuffled-audio
+#      control, with the metrics' noise, on windows and on whole sequences
+#      (work_dirs/gesture_demo_results.json / .md),
+#   6. a video of generated motion for a held-out (test split) wav, with
+#      its audio and waveform, and a BVH.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -20,7 +24,7 @@ VENV=${MMEXT_VENV:-$ROOT/.venv}
 PY=${PYTHON:-$VENV/bin/python}
 export PYTHONUNBUFFERED=1 OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
 DATA=data/gesture_demo
-AE_CFG=configs/gesture/motion-ae-tiny_1xb32-10e_beat-demo.py
+AE_CFG=configs/gesture/motion-ae-tiny_1xb32-60e_beat-demo.py
 GAN_CFG=configs/gesture/gesture-gan-tiny_1xb16-12e_beat-demo.py
 AE_DIR=work_dirs/gesture_demo_ae
 GAN_DIR=work_dirs/gesture_demo_gan
@@ -45,18 +49,20 @@ say "evaluating $CKPT through tools/test.py"
     --cfg-options test_evaluator.fgd_checkpoint="$AE_CKPT" \
     > "$GAN_DIR.test.log" 2>&1 || { tail -n 30 "$GAN_DIR.test.log"; exit 1; }
 grep -o 'gesture/FGD.*' "$GAN_DIR.test.log" | tail -n 1 || true
-say "metrics beside the baselines (test split of the synthetic data)"
+say "the model beside the baselines (test split of the synthetic data)"
 "$PY" tools/analysis_tools/gesture_baselines.py "$GAN_CFG" "$CKPT" \
-    --fgd-checkpoint "$AE_CKPT" --out work_dirs/gesture_demo_results.md
-WAV=$(ls "$DATA"/beat_src/*.wav | tail -n 1)
-say "rendering generated motion for $WAV"
+    --fgd-checkpoint "$AE_CKPT" --sequences --loss-balance 4 \
+    --json work_dirs/gesture_demo_results.json \
+    --out work_dirs/gesture_demo_results.md
+WAV="$DATA/beat_src/$(head -n 1 "$DATA/beat/splits/test.txt").wav"
+say "rendering generated motion for the held-out $WAV"
 "$PY" tools/inference/gesture_inference.py "$GAN_CFG" "$CKPT" "$WAV" \
     --out work_dirs/gesture_demo/motion.npz \
     --bvh work_dirs/gesture_demo/motion.bvh \
     --video work_dirs/gesture_demo/motion.mp4
 cat <<MSG
 
-Table:   work_dirs/gesture_demo_results.md
+Table:   work_dirs/gesture_demo_results.json (and .md)
 Video:   work_dirs/gesture_demo/motion.mp4 (skeleton, waveform, audio)
 BVH:     work_dirs/gesture_demo/motion.bvh
 Logs:    $GAN_DIR.train.log ([GAN] / [GANBalance] / [AMP] lines)

@@ -4,6 +4,7 @@
     python tools/inference/gesture_inference.py CONFIG CHECKPOINT speech.wav \
         --out out/motion.npz [--bvh out/motion.bvh] [--video out/motion.mp4]
         [--seed-clip data/beat/clips/<id>.npz]
+        [--beat2-npz out/motion_smplx.npz --smplx-model SMPLX_NEUTRAL_2020.npz]
 
 The seed poses are the first frames of ``--seed-clip`` (default: the first
 train clip of the config's data root).
@@ -28,8 +29,16 @@ def main(argv=None):
     p.add_argument('checkpoint')
     p.add_argument('wav')
     p.add_argument('--out', required=True, help='output motion .npz')
-    p.add_argument('--bvh', help='also write a BVH')
+    p.add_argument('--bvh', help='also write a BVH (joint rotations)')
+    p.add_argument('--bvh-positions', choices=('root', 'all'),
+                   default='root',
+                   help='position channels of the BVH: the root only (for '
+                   'retargeting; bone lengths fixed at their means) or every '
+                   'joint (re-reads exactly)')
     p.add_argument('--video', help='also render an mp4 with audio')
+    p.add_argument('--beat2-npz', help='also write a BEAT2-format SMPL-X '
+                   'npz (poses / trans / betas; SMPL-X skeleton models only)')
+    p.add_argument('--smplx-model', help='SMPL-X model npz for --beat2-npz')
     p.add_argument('--seed-clip', help='clip npz whose first frames seed')
     args = p.parse_args(argv)
     try:
@@ -52,8 +61,22 @@ def main(argv=None):
     np.savez(args.out, joints=motion.astype(np.float32), fps=fps)
     print(f'{args.out}: {motion.shape[0]} frames at {fps} fps')
     if args.bvh:
-        export_bvh(args.bvh, motion, model.skeleton, fps)
-        print(f'{args.bvh} written')
+        err = export_bvh(args.bvh, motion, model.skeleton, fps,
+                         positions=args.bvh_positions)
+        print(f'{args.bvh} written (joint rotations, {args.bvh_positions} '
+              f'position channels; re-reads to within {err:.3g} m)')
+    if args.beat2_npz:
+        from mmext.datasets.gesture.converters import write_beat2_npz
+        if not args.smplx_model:
+            sys.exit('error: --beat2-npz needs --smplx-model (your '
+                     'SMPLX_NEUTRAL_2020.npz)')
+        try:
+            err = write_beat2_npz(args.beat2_npz, motion, args.smplx_model,
+                                  fps)
+        except (FileNotFoundError, ValueError, KeyError) as e:
+            sys.exit(f'error: {e}')
+        print(f'{args.beat2_npz} written (SMPL-X poses by inverse '
+              f'kinematics; re-reads to within {err:.3g} m)')
     if args.video:
         render_video(args.video, motion, model.skeleton,
                      wave[:int(len(motion) / fps * 16000)], 16000, fps)

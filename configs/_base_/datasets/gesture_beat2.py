@@ -14,5 +14,14 @@ val_dataloader = dict(
     dataset=dict(data_root=data_root, window=window, stride=window))
 test_dataloader = val_dataloader
 # FGD: configs/gesture/motion-ae_1xb64-50e_beat2.py
-val_evaluator = dict(skeleton='smplx', fps=fps)
+# BC on EMAGE's 13 upper-body SMPL-X joints (spine, neck, head, collars,
+# shoulders, elbows, wrists; PantoMatrix/PantoMatrix emage_evaltools).
+val_evaluator = dict(
+    skeleton='smplx',
+    fps=fps,
+    bc_joints=[
+        'spine1', 'spine2', 'spine3', 'neck', 'head', 'left_collar',
+        'right_collar', 'left_shoulder', 'right_shoulder', 'left_elbow',
+        'right_elbow', 'left_wrist', 'right_wrist'
+    ])
 test_evaluator = val_evaluator

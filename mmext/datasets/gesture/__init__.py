@@ -9,7 +9,8 @@ from .converters import (BEAT_JOINTS, SMPLX_JOINTS, SMPLX_PARENTS,
                          read_split_csv, smplx_forward_kinematics,
                          smplx_rest_joints)
 from .gesture_dataset import GestureDataset
-from .skeleton import Skeleton, default_angle_limits, is_hand_joint
+from mmext.structures.skeleton import (Skeleton, default_angle_limits,
+                                       is_hand_joint)
 
 __all__ = [
     'Skeleton', 'default_angle_limits', 'is_hand_joint', 'BVH', 'read_bvh',

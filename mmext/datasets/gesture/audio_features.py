@@ -4,11 +4,15 @@ import hashlib
 import json
 import os
 import os.path as osp
+import warnings
 from typing import Optional
 
 import numpy as np
 
-__all__ = ['audio_features', 'cached_audio_features']
+__all__ = [
+    'audio_features', 'cached_audio_features', 'default_cache_dir',
+    'file_digest'
+]
 
 
 def _frames(x: np.ndarray, num_frames: int) -> np.ndarray:
@@ -41,28 +45,59 @@ def audio_features(audio: np.ndarray, sr: int, fps: float, num_frames: int,
     return _frames(feats, num_frames).astype(np.float32)
 
 
+def default_cache_dir() -> str:
+    """``$MMEXT_CACHE_DIR/gesture_features``, else
+    ``~/.cache/mmext/gesture_features``: never the dataset folder, so a
+    read-only data mount works."""
+    root = os.environ.get('MMEXT_CACHE_DIR') or osp.join(
+        osp.expanduser('~'), '.cache', 'mmext')
+    return osp.join(root, 'gesture_features')
+
+
+def file_digest(path: str, chunk: int = 1 << 20) -> str:
+    """SHA-1 of a file's bytes (hex)."""
+    h = hashlib.sha1()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
 def cached_audio_features(clip_path: str, audio: np.ndarray, sr: int,
                           fps: float, num_frames: int,
                           cache_dir: Optional[str], n_mels: int = 64
                           ) -> np.ndarray:
-    """:func:`audio_features`, computed once per clip and parameter set.
+    """:func:`audio_features`, computed once per clip content and
+    parameter set.
 
-    The cache file name holds a hash of the clip file's size and mtime
-    and the parameters, so an edited clip is recomputed.
+    The cache file is named by a hash of the clip file's *content* and the
+    parameters (a copied, touched or moved clip hits the cache; an edited
+    one is recomputed). ``cache_dir=None`` disables the cache; a cache
+    folder that cannot be written warns once and computes the features
+    without caching.
     """
     if cache_dir is None:
         return audio_features(audio, sr, fps, num_frames, n_mels)
-    st = os.stat(clip_path)
-    key = json.dumps([osp.basename(clip_path), st.st_size, st.st_mtime_ns,
-                      sr, fps, num_frames, n_mels])
-    digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+    key = json.dumps([file_digest(clip_path), sr, fps, num_frames, n_mels,
+                      'v2'])
+    digest = hashlib.sha1(key.encode()).hexdigest()[:20]
     name = osp.splitext(osp.basename(clip_path))[0]
     path = osp.join(cache_dir, f'{name}.{digest}.npy')
     if osp.isfile(path):
-        return np.load(path)
+        return np.load(path, allow_pickle=False)
     feats = audio_features(audio, sr, fps, num_frames, n_mels)
-    os.makedirs(cache_dir, exist_ok=True)
-    tmp = f'{path}.{os.getpid()}.tmp.npy'
-    np.save(tmp, feats)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = f'{path}.{os.getpid()}.tmp.npy'
+        np.save(tmp, feats)
+        os.replace(tmp, path)
+    except OSError as err:
+        if cache_dir not in _WARNED:
+            _WARNED.add(cache_dir)
+            warnings.warn(f'gesture feature cache {cache_dir} is not '
+                          f'writable ({err}); computing features without '
+                          'caching (set cache_dir or MMEXT_CACHE_DIR)')
     return feats
+
+
+_WARNED = set()

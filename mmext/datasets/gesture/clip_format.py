@@ -19,7 +19,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from .skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 
 __all__ = [
     'SAMPLE_RATE', 'save_clip', 'load_clip', 'write_splits', 'read_split',

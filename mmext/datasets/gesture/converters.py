@@ -12,91 +12,20 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from mmext.fileio import load_npz
-
+from mmext.structures.skeleton import (BEAT_JOINTS, SMPLX_JOINTS,
+                                       SMPLX_PARENTS, Skeleton,
+                                       beat_parents)
 from .bvh import read_bvh, resample
 from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
-from .skeleton import Skeleton
 
 __all__ = [
     'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
     'read_split_csv', 'convert_beat',
-    'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2'
+    'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2',
+    'add_hand_mean', 'smplx_inverse_kinematics', 'write_beat2_npz'
 ]
 
-#: The 75 joints of BEAT's BVH files (file order), as listed by BEAT's
-#: own loader (PantoMatrix, ``joints_list['beat_joints']``).
-BEAT_JOINTS = (
-    'Hips', 'Spine', 'Spine1', 'Spine2', 'Spine3', 'Neck', 'Neck1', 'Head',
-    'HeadEnd', 'RShoulder', 'RArm', 'RArm1', 'RHand', 'RHandM1', 'RHandM2',
-    'RHandM3', 'RHandM4', 'RHandR', 'RHandR1', 'RHandR2', 'RHandR3',
-    'RHandR4', 'RHandP', 'RHandP1', 'RHandP2', 'RHandP3', 'RHandP4',
-    'RHandI', 'RHandI1', 'RHandI2', 'RHandI3', 'RHandI4', 'RHandT1',
-    'RHandT2', 'RHandT3', 'RHandT4', 'LShoulder', 'LArm', 'LArm1', 'LHand',
-    'LHandM1', 'LHandM2', 'LHandM3', 'LHandM4', 'LHandR', 'LHandR1',
-    'LHandR2', 'LHandR3', 'LHandR4', 'LHandP', 'LHandP1', 'LHandP2',
-    'LHandP3', 'LHandP4', 'LHandI', 'LHandI1', 'LHandI2', 'LHandI3',
-    'LHandI4', 'LHandT1', 'LHandT2', 'LHandT3', 'LHandT4', 'RUpLeg', 'RLeg',
-    'RFoot', 'RFootF', 'RToeBase', 'RToeBaseEnd', 'LUpLeg', 'LLeg', 'LFoot',
-    'LFootF', 'LToeBase', 'LToeBaseEnd')
-
-#: SMPL-X's 55 kinematic joints (body 22, jaw, eyes, 2 x 15 finger joints).
-SMPLX_JOINTS = (
-    'pelvis', 'left_hip', 'right_hip', 'spine1', 'left_knee', 'right_knee',
-    'spine2', 'left_ankle', 'right_ankle', 'spine3', 'left_foot',
-    'right_foot', 'neck', 'left_collar', 'right_collar', 'head',
-    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
-    'left_wrist', 'right_wrist', 'jaw', 'left_eye_smplhf',
-    'right_eye_smplhf') + tuple(
-        f'{side}_{finger}{i}' for side in ('left', 'right')
-        for finger in ('index', 'middle', 'pinky', 'ring', 'thumb')
-        for i in (1, 2, 3))
-
-#: SMPL-X's kinematic tree (``kintree_table[0]``): body 22, jaw and eyes
-#: on the head, then left- and right-hand fingers (index, middle, pinky,
-#: ring, thumb; 3 joints each) on the wrists.
-SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
-                 17, 18, 19, 15, 15, 15) + tuple(
-                     p for wrist in (20, 21) for f in range(5)
-                     for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
-                               26 + (wrist - 20) * 15 + 3 * f))
-
 _SPLITS = ('train', 'val', 'test')
-
-
-def _beat_parent_name(name: str) -> str:
-    fixed = {
-        'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',
-        'Spine3': 'Spine2', 'Neck': 'Spine3', 'Neck1': 'Neck',
-        'Head': 'Neck1', 'HeadEnd': 'Head'
-    }
-    if name in fixed:
-        return fixed[name]
-    side = name[0]
-    rest = name[1:]
-    chain = {
-        'Shoulder': 'Spine3', 'Arm': 'Shoulder', 'Arm1': 'Arm',
-        'Hand': 'Arm1', 'UpLeg': 'Hips', 'Leg': 'UpLeg', 'Foot': 'Leg',
-        'FootF': 'Foot', 'ToeBase': 'FootF', 'ToeBaseEnd': 'ToeBase'
-    }
-    if rest in chain:
-        p = chain[rest]
-        return p if p in ('Spine3', 'Hips') else side + p
-    # fingers: RHandM1..4, RHandR, RHandR1..4, RHandT1..4
-    finger, digit = rest[:5], rest[5:]
-    if digit == '' or (digit == '1' and finger[-1] in 'MT'):
-        return side + 'Hand'
-    if digit == '1':
-        return side + finger
-    return side + finger + str(int(digit) - 1)
-
-
-def beat_parents():
-    """Parents of :data:`BEAT_JOINTS` derived from the joint names (spine
-    chain, shoulder-arm-forearm-hand, finger chains on the hand, legs on
-    the hips). The converter keeps each BVH's own hierarchy; this is the
-    ``'beat'`` skeleton preset used by configs before data exists."""
-    names = list(BEAT_JOINTS)
-    return [-1] + [names.index(_beat_parent_name(n)) for n in names[1:]]
 
 
 def read_split_csv(path: str) -> Dict[str, str]:
@@ -150,6 +79,48 @@ def _assign(ids: List[str], split_csv: Optional[str]):
     return splits
 
 
+def _joint_order(path: str, bvh, expected):
+    """Names, parents and the column permutation that put a BVH's joints
+    in ``expected``'s order. A file with the expected joints in another
+    order (its hierarchy is read from the file, and forward kinematics
+    follow it in any order) is reordered; a different joint set is an
+    error listing the differences."""
+    if expected is None or tuple(bvh.names) == tuple(expected):
+        return list(bvh.names), list(bvh.parents), list(range(len(
+            bvh.names)))
+    missing = [n for n in expected if n not in bvh.names]
+    extra = [n for n in bvh.names if n not in expected]
+    if missing or extra or len(bvh.names) != len(expected):
+        raise ValueError(
+            f'{path}: unexpected joint set ({len(bvh.names)} joints; '
+            f'expected BEAT\'s {len(expected)}). Missing: {missing[:10]}; '
+            f'unexpected: {extra[:10]}')
+    perm = [bvh.names.index(n) for n in expected]
+    parents = []
+    for n in expected:
+        p = bvh.parents[bvh.names.index(n)]
+        parents.append(-1 if p < 0 else list(expected).index(bvh.names[p]))
+    bad = [(n, expected[p]) for n, p in zip(expected, parents)
+           if p >= list(expected).index(n)]
+    if bad:
+        raise ValueError(f'{path}: BEAT\'s joints in another hierarchy: '
+                         f'parents after their children in BEAT\'s order '
+                         f'(joint, parent): {bad[:5]}')
+    return list(expected), parents, perm
+
+
+def _check_duration(wav: str, audio: np.ndarray, motion_path: str,
+                    frames: int, fps: float) -> None:
+    """The audio must cover the motion (to one frame); the error names
+    the source wav and the motion file."""
+    need = (frames - 1) / fps
+    have = audio.shape[0] / SAMPLE_RATE
+    if have + 1.0 / fps < need:
+        raise ValueError(f'{wav}: audio lasts {have:.3f} s but the motion '
+                         f'in {motion_path} lasts {need:.3f} s ({frames} '
+                         f'frames at {fps:g} fps)')
+
+
 def convert_beat(src: str, out: str, fps: float = 15.,
                  split_csv: Optional[str] = None, scale: float = 0.01,
                  expected_joints=BEAT_JOINTS) -> Dict[str, List[str]]:
@@ -183,26 +154,21 @@ def convert_beat(src: str, out: str, fps: float = 15.,
         if not osp.isfile(wav):
             raise FileNotFoundError(f'{path}: no matching audio {wav}')
         bvh = read_bvh(path)
-        if expected_joints is not None and tuple(bvh.names) != tuple(
-                expected_joints):
-            missing = [n for n in expected_joints if n not in bvh.names]
-            extra = [n for n in bvh.names if n not in expected_joints]
-            raise ValueError(
-                f'{path}: unexpected joint set ({len(bvh.names)} joints; '
-                f'expected BEAT\'s {len(expected_joints)} in file order). '
-                f'Missing: {missing[:10]}; unexpected: {extra[:10]}')
+        names, parents, perm = _joint_order(path, bvh, expected_joints)
         if skeleton is None:
-            skeleton = Skeleton(bvh.names, bvh.parents)
-            if expected_joints == BEAT_JOINTS and bvh.parents != \
+            skeleton = Skeleton(names, parents)
+            if expected_joints == BEAT_JOINTS and parents != \
                     beat_parents():
                 warnings.warn(
                     f'{path}: the BVH hierarchy differs from the \'beat\' '
                     'skeleton preset; point the configs\' `skeleton` at '
                     f'{osp.join(out, "skeleton.json")}')
-        elif bvh.parents != skeleton.parents:
+        elif parents != skeleton.parents:
             raise ValueError(f'{path}: hierarchy differs from the first BVH')
-        joints = resample(bvh.forward_kinematics(scale), bvh.fps, fps)
+        joints = resample(bvh.forward_kinematics(scale)[:, perm], bvh.fps,
+                          fps)
         audio = _audio_for(wav)
+        _check_duration(wav, audio, path, joints.shape[0], fps)
         save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps, audio,
                   SAMPLE_RATE, _speaker(stem))
         ids.append(stem)
@@ -227,7 +193,44 @@ def _load_smplx_model(path: str) -> dict:
         if missing:
             raise KeyError(f'{path}: not an SMPL-X model npz, missing keys '
                            f'{missing}')
-        return {k: z[k] for k in _SMPLX_KEYS}
+        model = {k: z[k] for k in _SMPLX_KEYS}
+        for k in _HAND_MEAN_KEYS:
+            if k in z.files:
+                model[k] = np.asarray(z[k], np.float64).reshape(-1)
+        return model
+
+
+#: The model file's hand means (axis-angle, 15 joints x 3 per hand) that
+#: SMPL-X adds to the hand poses when built with ``flat_hand_mean=False``
+#: (as BEAT2 / EMAGE build it).
+_HAND_MEAN_KEYS = ('hands_meanl', 'hands_meanr')
+
+#: Columns of the left and right hand poses in a (T, 165) SMPL-X pose:
+#: global orient, 21 body joints, jaw, 2 eyes, then 15 + 15 hand joints.
+_LEFT_HAND = slice(25 * 3, 40 * 3)
+_RIGHT_HAND = slice(40 * 3, 55 * 3)
+
+
+def add_hand_mean(poses: np.ndarray, model: dict,
+                  source: str = 'the SMPL-X model') -> np.ndarray:
+    """``poses`` ``(T, 165)`` with the model file's ``hands_meanl`` /
+    ``hands_meanr`` added to the left / right hand poses: SMPL-X's
+    ``flat_hand_mean=False``, with which BEAT2's poses were fitted and
+    EMAGE evaluates them."""
+    missing = [k for k in _HAND_MEAN_KEYS if k not in model]
+    if missing:
+        raise KeyError(f'{source}: no {missing} in the model file; BEAT2 '
+                       'poses are relative to the hand mean '
+                       '(flat_hand_mean=False); pass flat_hand_mean=True '
+                       '(--flat-hand-mean) only for poses fitted without it')
+    for k, cols in zip(_HAND_MEAN_KEYS, (_LEFT_HAND, _RIGHT_HAND)):
+        if model[k].shape != (45, ):
+            raise ValueError(f'{source}: {k} has {model[k].size} values, '
+                             'expected 45 (15 joints x 3)')
+    out = np.array(poses, np.float64, copy=True)
+    out[:, _LEFT_HAND] += model['hands_meanl']
+    out[:, _RIGHT_HAND] += model['hands_meanr']
+    return out
 
 
 def smplx_rest_joints(model: dict, betas: np.ndarray) -> np.ndarray:
@@ -268,8 +271,85 @@ def smplx_forward_kinematics(rest: np.ndarray, parents: List[int],
     return pos
 
 
+def smplx_inverse_kinematics(joints: np.ndarray, rest: np.ndarray,
+                             parents: List[int]):
+    """Axis-angle SMPL-X poses from joint positions: the inverse of
+    :func:`smplx_forward_kinematics`, validated by it.
+
+    Every joint's rotation takes its children's rest bones onto their
+    bones in ``joints`` ``(T, 55, 3)`` (:func:`~mmext.datasets.gesture.
+    bvh.solve_rotations`); the root's translation is ``joints[:, 0] -
+    rest[0]``. Joints without children (jaw, eyes, finger tips) and the
+    twist about single-child bones are not observable from positions and
+    are set to 0. For positions from an SMPL-X with these ``rest`` joints
+    (same shape), forward kinematics of the result reproduce them exactly;
+    otherwise to within the bone-length differences.
+
+    Returns:
+        tuple: ``poses`` ``(T, 165)`` and ``trans`` ``(T, 3)``.
+    """
+    from .bvh import solve_rotations
+    joints = np.asarray(joints, np.float64)
+    t, j, _ = joints.shape
+    vec = np.zeros_like(joints)
+    offsets = np.zeros((j, 3))
+    for k, p in enumerate(parents):
+        if p >= 0:
+            vec[:, k] = joints[:, k] - joints[:, p]
+            offsets[k] = rest[k] - rest[p]
+    _, local = solve_rotations(vec, offsets, parents)
+    poses = Rotation.from_matrix(local.reshape(-1, 3, 3)).as_rotvec()
+    return poses.reshape(t, j * 3), joints[:, 0] - rest[0]
+
+
+def write_beat2_npz(path: str, joints: np.ndarray, smplx_model: str,
+                    fps: float = 30., betas: Optional[np.ndarray] = None,
+                    flat_hand_mean: bool = False) -> float:
+    """Write SMPL-X joint positions ``(T, 55, 3)`` as a BEAT2-format npz
+    (``poses`` ``(T, 165)`` axis-angle, ``trans``, ``betas`` (300),
+    ``expressions`` (zeros, ``(T, 100)``), ``mocap_frame_rate``,
+    ``gender``, ``model``), by :func:`smplx_inverse_kinematics` on the
+    model file's rest joints for ``betas`` (zeros by default). With
+    ``flat_hand_mean=False`` (BEAT2's convention) the hand means are
+    subtracted, so that :func:`convert_beat2` reads the file back to the
+    same joints.
+
+    Returns:
+        float: Largest distance between the joints the file's poses give
+        and ``joints`` (0 up to rounding for SMPL-X-shaped input).
+    """
+    model = _load_smplx_model(smplx_model)
+    parents = smplx_parents(model)
+    joints = np.asarray(joints, np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (len(parents), 3):
+        raise ValueError(f'write_beat2_npz({path}): joints must be (T, '
+                         f'{len(parents)}, 3) SMPL-X joints, got '
+                         f'{joints.shape}')
+    betas = np.zeros(300) if betas is None else np.asarray(betas,
+                                                           np.float64)
+    rest = smplx_rest_joints(model, betas)
+    poses, trans = smplx_inverse_kinematics(joints, rest, parents)
+    err = float(np.abs(smplx_forward_kinematics(rest, parents, poses, trans)
+                       - joints).max())
+    if not flat_hand_mean:
+        poses = add_hand_mean(poses, {k: -v for k, v in model.items()
+                                      if k in _HAND_MEAN_KEYS}, smplx_model)
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    np.savez(path, poses=poses.astype(np.float32),
+             trans=trans.astype(np.float32),
+             betas=np.pad(betas, (0, max(0, 300 - len(betas)))).astype(
+                 np.float32),
+             expressions=np.zeros((len(poses), 100), np.float32),
+             mocap_frame_rate=np.array(fps), gender=np.array('neutral'),
+             model=np.array('smplx2020'))
+    return err
+
+
 def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
-                  split_csv: Optional[str] = None) -> Dict[str, List[str]]:
+                  split_csv: Optional[str] = None,
+                  flat_hand_mean: bool = False,
+                  speakers: Optional[List[int]] = None
+                  ) -> Dict[str, List[str]]:
     """Convert BEAT2 (``smplxflame_30/<id>.npz`` + ``wave16k/<id>.wav``).
 
     Args:
@@ -282,15 +362,31 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
             (``SMPLX_NEUTRAL_2020.npz``).
         fps (float): Output frame rate. Defaults to 30 (BEAT2's rate).
         split_csv (str, optional): BEAT2's ``train_test_split.csv``.
+        flat_hand_mean (bool): False (BEAT2's and EMAGE's SMPL-X setting)
+            adds the model file's ``hands_meanl`` / ``hands_meanr`` to the
+            hand poses before the kinematics. Defaults to False.
+        speakers (list[int], optional): Keep only these speaker ids (the
+            number that starts a BEAT file name). EMAGE's BEAT2 benchmark
+            uses speaker 2 ("scott") only
+            (``datasets/data_json/beat2_s20_l64_speaker2.json`` in
+            PantoMatrix/PantoMatrix): ``speakers=[2]``.
     """
     model = _load_smplx_model(smplx_model)
+    if not flat_hand_mean:
+        add_hand_mean(np.zeros((1, 165)), model, smplx_model)  # check
     parents = smplx_parents(model)
     if len(parents) != len(SMPLX_JOINTS):
         raise ValueError(f'{smplx_model}: kintree_table has {len(parents)} '
                          f'joints, SMPL-X has {len(SMPLX_JOINTS)}')
     npzs = sorted(glob.glob(osp.join(src, '**', '*.npz'), recursive=True))
+    if speakers is not None:
+        keep = {int(k) for k in speakers}
+        npzs = [n for n in npzs if _speaker(osp.splitext(
+            osp.basename(n))[0]) in keep]
     if not npzs:
-        raise FileNotFoundError(f'no .npz files under {src}')
+        raise FileNotFoundError(
+            f'no .npz files under {src}' +
+            (f' for speakers {sorted(speakers)}' if speakers else ''))
     wavs = {
         osp.splitext(osp.basename(w))[0]: w
         for w in glob.glob(osp.join(src, '**', '*.wav'), recursive=True)
@@ -313,7 +409,11 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
         if stem not in wavs:
             raise FileNotFoundError(f'{path}: no audio {stem}.wav under '
                                     f'{src}')
+        _check_duration(wavs[stem], _audio_for(wavs[stem]), path,
+                        poses.shape[0], src_fps)
         rest = smplx_rest_joints(model, np.asarray(betas, np.float64))
+        if not flat_hand_mean:
+            poses = add_hand_mean(poses, model, smplx_model)
         joints = smplx_forward_kinematics(rest, parents, poses, trans)
         joints = resample(joints, src_fps, fps)
         save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps,

@@ -9,9 +9,9 @@ import torch
 from torch.utils.data import Dataset
 
 from mmext.registry import DATASETS
-from .audio_features import cached_audio_features
+from .audio_features import cached_audio_features, default_cache_dir
 from .clip_format import load_clip, read_split
-from .skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 
 __all__ = ['GestureDataset']
 
@@ -31,8 +31,10 @@ class GestureDataset(Dataset):
 
     Positions are relative to the root joint of the window's first frame
     (translation removed; orientation kept). Audio features are computed
-    once per clip and cached in ``cache_dir`` (default
-    ``<data_root>/cache``).
+    once per clip and cached in ``cache_dir``, keyed by the clip file's
+    content (default :func:`default_cache_dir`, ``~/.cache/mmext/
+    gesture_features``; never the dataset folder, which may be a
+    read-only mount).
 
     Args:
         data_root (str): Root in mmext's clip format.
@@ -43,7 +45,8 @@ class GestureDataset(Dataset):
         fps (float, optional): Required clip frame rate (error if a clip
             differs). Defaults to the first clip's.
         n_mels (int): Defaults to 64.
-        cache_dir (str, optional): Feature cache folder.
+        cache_dir (str, optional): Feature cache folder; ``''`` disables
+            the cache.
         skip_short (bool): Skip clips shorter than ``window`` instead of
             raising. Defaults to False.
         max_clips (int, optional): Use the first N clips (debugging).
@@ -74,7 +77,9 @@ class GestureDataset(Dataset):
         self.seed_frames = seed_frames
         self.n_mels = n_mels
         self.skeleton = Skeleton.load(osp.join(data_root, 'skeleton.json'))
-        cache_dir = cache_dir or osp.join(data_root, 'cache')
+        if cache_dir is None:
+            cache_dir = default_cache_dir()
+        cache_dir = cache_dir or None
         ids = read_split(data_root, split)
         if max_clips is not None:
             ids = ids[:max_clips]

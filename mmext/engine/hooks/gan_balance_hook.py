@@ -237,8 +237,9 @@ class GANBalanceHook(StatefulHook):
         decision = self.decide_skip(loss_d, loss_g)
         state.skip_d = decision == 'skip'
         if decision == 'skip':
-            self._log(runner, f'skip next D step (D {loss_d:.4f} < '
-                      f'{self.skip_d_below}, G {loss_g:.4f} > '
+            self._log(runner, f'skip next D step ({self.d_loss_key} '
+                      f'{loss_d:.4f} < {self.skip_d_below}, '
+                      f'{self.g_loss_key} {loss_g:.4f} > '
                       f'{self.skip_g_above}; consecutive skips '
                       f'{self.skip_count}/{self.max_skips})')
         elif decision == 'force':
@@ -248,8 +249,9 @@ class GANBalanceHook(StatefulHook):
             old = (state.g_steps, state.d_steps, dict(self.lr_mult))
             self.rebalance(state)
             self._log(
-                runner, 'D too strong (recent D '
-                f'{sum(self.recent_d) / len(self.recent_d):.4f}, recent G '
+                runner, f'D too strong (recent {self.d_loss_key} '
+                f'{sum(self.recent_d) / len(self.recent_d):.4f}, recent '
+                f'{self.g_loss_key} '
                 f'{sum(self.recent_g) / len(self.recent_g):.4f}): G freq '
                 f'{old[0]}->{state.g_steps}, D freq {old[1]}->'
                 f'{state.d_steps}, lr x G {old[2]["generator"]:.4f}->'

@@ -11,7 +11,8 @@ from scipy.signal import argrelextrema
 __all__ = [
     'frechet_distance', 'feature_frechet_distance', 'audio_onsets',
     'motion_beats', 'beat_consistency', 'l1_diversity', 'bone_length_error',
-    'angle_violation_rate', 'jerk'
+    'angle_violation_rate', 'jerk', 'joint_speed', 'speed_correlation',
+    'speed_audio_correlation', 'mpjpe'
 ]
 
 
@@ -148,3 +149,56 @@ def jerk(joints: np.ndarray, fps: float) -> float:
     -3."""
     d3 = np.diff(np.asarray(joints, np.float64), n=3, axis=-3) * fps**3
     return float(np.linalg.norm(d3, axis=-1).mean()) if d3.size else math.nan
+
+
+def _pearson(a: np.ndarray, b: np.ndarray, eps: float = 1e-12) -> float:
+    """Pearson r of two 1D series; 0 when either is constant (a still
+    output has no correlation with anything)."""
+    a = a - a.mean()
+    b = b - b.mean()
+    den = math.sqrt(float((a * a).sum()) * float((b * b).sum()))
+    return float((a * b).sum()) / den if den > eps else 0.
+
+
+def joint_speed(joints: np.ndarray, fps: float) -> np.ndarray:
+    """``(T, J, 3) -> (T - 1, J)`` speed (m/s) by forward differences."""
+    return np.linalg.norm(np.diff(joints, axis=-3), axis=-1) * fps
+
+
+def speed_correlation(pred: np.ndarray, gt: np.ndarray, joints: Sequence[int],
+                      start: int = 0) -> float:
+    """Mean over windows and ``joints`` of the Pearson r between the
+    predicted and the real speed series from frame ``start`` on.
+
+    ``pred`` / ``gt``: ``(N, T, J, 3)``. A constant (e.g. still) series
+    counts as r = 0.
+    """
+    rs = []
+    for p, g in zip(pred, gt):
+        sp = joint_speed(p[start:], 1.)
+        sg = joint_speed(g[start:], 1.)
+        rs += [_pearson(sp[:, j], sg[:, j]) for j in joints]
+    return float(np.mean(rs)) if rs else float('nan')
+
+
+def speed_audio_correlation(motion: np.ndarray, onset: np.ndarray,
+                            joints: Sequence[int], start: int = 0) -> float:
+    """Mean over windows of the Pearson r between the speed of ``joints``
+    (summed) and the audio onset strength, frame by frame from ``start``
+    on: a motion-audio measure that drops when the audio is shuffled.
+
+    ``motion``: ``(N, T, J, 3)``; ``onset``: ``(N, T)`` (the speed of
+    frame ``t`` is taken between ``t - 1`` and ``t``).
+    """
+    rs = []
+    for m, o in zip(motion, onset):
+        sp = joint_speed(m[start:], 1.)[:, list(joints)].sum(-1)
+        rs.append(_pearson(sp, np.asarray(o[start + 1:], np.float64)))
+    return float(np.mean(rs)) if rs else float('nan')
+
+
+def mpjpe(pred: np.ndarray, gt: np.ndarray, start: int = 0) -> float:
+    """Mean joint distance (m) over windows, joints and frames from
+    ``start`` on (``start`` = seed frames: the error after the seed)."""
+    return float(np.linalg.norm(pred[:, start:] - gt[:, start:],
+                                axis=-1).mean())

@@ -53,7 +53,7 @@ class GestureGenerator(nn.Module):
        ``hand = LN(hand + CrossAttn(q=hand, k=body, v=body))`` then
        ``body = LN(body + CrossAttn(q=body, k=hand, v=hand))``;
     5. a linear head predicting each joint's offset from its last seed
-       position.
+       position, zero-initialised (step 0 holds the seed pose).
 
     Args:
         num_joints (int): ``J``.
@@ -129,6 +129,12 @@ class GestureGenerator(nn.Module):
         self.cross = BidirectionalCrossAttention(
             c, cross_heads) if use_cross_attention else None
         self.head = nn.Linear(c, 3)
+        # Zero-initialised head: step 0 outputs the last seed pose held
+        # still (the hold-seed baseline) instead of a random offset of
+        # ~0.8 m, and training starts from there (as ControlNet's
+        # zero convolutions and ReZero start residual branches at 0).
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, audio: Tensor, seed: Tensor) -> Tensor:
         """Generate.

@@ -8,10 +8,11 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmext.datasets.gesture.skeleton import Skeleton
+from mmext.structures.skeleton import Skeleton
 from mmext.engine.gan_state import GANTrainState, guarded_update
 from mmext.registry import MODELS
-from .losses import PhysicsLoss, SmoothedAdversarialLoss, detail_loss
+from .losses import (PhysicsLoss, SmoothedAdversarialLoss, binary_entropy,
+                     detail_loss)
 
 __all__ = ['GestureGAN']
 
@@ -113,8 +114,10 @@ class GestureGAN(BaseModel):
     def _d_loss(self, real: Tensor, fake: Tensor) -> Dict[str, Tensor]:
         parts = self.adv_loss.d_loss(
             self.discriminator(real), self.discriminator(fake))
-        return dict(loss_d=parts['real'] + parts['fake'],
-                    loss_d_real=parts['real'], loss_d_fake=parts['fake'])
+        loss_d = parts['real'] + parts['fake']
+        return dict(loss_d=loss_d,
+                    loss_d_real=parts['real'], loss_d_fake=parts['fake'],
+                    loss_d_excess=parts['excess'])
 
     def _g_losses(self, fake: Tensor, real: Tensor):
         fake32 = fake.float()
@@ -133,9 +136,48 @@ class GestureGAN(BaseModel):
         if self.training:
             adv = self.adv_loss.g_loss(self.discriminator(fake))
             parts['loss_g_adv'] = adv
+            parts['loss_g_adv_excess'] = adv.detach() - float(
+                binary_entropy(torch.tensor(self.adv_loss.real_label)))
             total = total + w['adv'] * adv
         parts['loss_g'] = total
         return total, parts
+
+    def loss_balance(self, data: dict) -> Dict[str, float]:
+        """How strongly each weighted generator loss term pulls on the
+        output: the norm of ``d(weight * term) / d(fake)`` per term
+        (``rec``, ``detail``, ``physics``, ``adv``) on one batch, with the
+        current ``gan_state`` weights. Nothing is updated (normalisation
+        running statistics are restored)."""
+        buffers = {k: v.clone() for k, v in self.named_buffers()}
+        try:
+            return self._loss_balance(data)
+        finally:
+            for k, v in self.named_buffers():
+                v.copy_(buffers[k])
+
+    def _loss_balance(self, data: dict) -> Dict[str, float]:
+        data = self.data_preprocessor(data, True)
+        audio, seed = data['inputs']['audio'], data['inputs']['seed']
+        real = data['data_samples']['motion'].float()
+        w = self.gan_state.loss_weights
+        with torch.no_grad():
+            fake = self.generator(audio, seed).float()
+        fake.requires_grad_(True)
+        det = detail_loss(fake, real)
+        phys = self.physics_loss(fake, real)
+        terms = dict(
+            rec=w['rec'] * (fake - real).abs().mean(),
+            detail=w['detail'] * (det['vel'] + det['acc']),
+            physics=w['physics'] * (phys['bone'] + phys['angle']),
+            adv=w['adv'] * self.adv_loss.g_loss(self.discriminator(fake)))
+        out = {}
+        for k, v in terms.items():
+            g, = torch.autograd.grad(v, fake, retain_graph=True,
+                                     allow_unused=True)
+            out[f'grad_{k}'] = 0. if g is None else float(g.norm())
+            out[f'loss_{k}'] = float(v.detach())
+        self.discriminator.zero_grad(set_to_none=True)
+        return out
 
     # -- training ----------------------------------------------------------
     def train_step(self, data: dict,
@@ -171,6 +213,10 @@ class GestureGAN(BaseModel):
         finally:
             self.discriminator.requires_grad_(True)
         log_vars = {k: v.detach().float() for k, v in d_parts.items()}
+        # loss_d_excess / loss_g_adv_excess (BCE minus its floor under the
+        # smoothed targets, i.e. the KL divergence from the targets) are
+        # what the balance rules compare with their thresholds; see
+        # docs/gesture/training.md#gan-balance-under-label-smoothing
         log_vars.update({k: v.detach().float() for k, v in g_parts.items()})
         log_vars['d_skipped'] = torch.tensor(float(d_skipped))
         return log_vars

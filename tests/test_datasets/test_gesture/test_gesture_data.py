@@ -1,5 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 import math
+import os
+import shutil
 import os.path as osp
 
 import numpy as np
@@ -94,6 +96,9 @@ def test_beat_bad_inputs(beat_src, tmp_path):
                        'expected 16000'):
         convert_beat(str(bad), str(tmp_path / 'o2'))
     wavfile.write(str(bad / '1_x.wav'), 16000, np.zeros(8000, np.int16))
+    with pytest.raises(ValueError, match=r'1_x.wav: audio lasts 0.500 s '
+                       r'but the motion in .*1_x.bvh lasts'):
+        convert_beat(str(bad), str(tmp_path / 'o3'))
     with pytest.raises(ValueError, match=r'audio lasts 0.500 s but the '
                        'motion'):
         convert_beat(str(bad), str(tmp_path / 'o3'))
@@ -102,7 +107,12 @@ def test_beat_bad_inputs(beat_src, tmp_path):
 def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
     out = str(tmp_path / 'beat')
     convert_beat(beat_src, out, fps=15)
-    ds = GestureDataset(out, 'train', window=20, stride=5, seed_frames=4)
+    cache = str(tmp_path / 'cache')
+    # the data root may be a read-only mount: nothing is written there
+    before = sorted(os.walk(out))
+    ds = GestureDataset(out, 'train', window=20, stride=5, seed_frames=4,
+                        cache_dir=cache)
+    assert sorted(os.walk(out)) == before
     assert len(ds) == 2 * (1 + (45 - 20) // 5)  # 2 clips x 45 frames
     item = ds[1]
     motion = item['data_samples']['motion']
@@ -114,12 +124,20 @@ def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
     np.testing.assert_allclose(
         motion.numpy(), clip['joints'][s:s + 20] - clip['joints'][s, 0],
         atol=1e-6)
-    cache = osp.join(out, 'cache')
-    assert len([f for f in __import__('os').listdir(cache)]) == 2
-    feats = cached_audio_features(
-        osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz'), clip['audio'],
-        16000, 15., 45, cache)
+    assert len(os.listdir(cache)) == 2
+    # keyed by the clip's content: a copy elsewhere with a new mtime hits
+    # the cache (no new file); an edited clip is recomputed
+    src = osp.join(out, 'clips', f'{ds.clips[0]["id"]}.npz')
+    copy = str(tmp_path / 'copy' / osp.basename(src))
+    os.makedirs(osp.dirname(copy))
+    shutil.copyfile(src, copy)
+    feats = cached_audio_features(copy, clip['audio'], 16000, 15., 45, cache)
     np.testing.assert_array_equal(feats, ds.clips[0]['feats'])
+    assert len(os.listdir(cache)) == 2
+    with open(copy, 'ab') as f:
+        f.write(b'0')
+    cached_audio_features(copy, clip['audio'], 16000, 15., 45, cache)
+    assert len(os.listdir(cache)) == 3
     with pytest.raises(ValueError, match=r'45 frames, shorter than the '
                        'window of 50 frames'):
         GestureDataset(out, 'train', window=50)
@@ -127,17 +145,20 @@ def test_dataset_windows_seed_and_cached_features(beat_src, tmp_path):
         GestureDataset(out, 'test')
 
 
-def _smplx_model(path, rng, num_verts=110):
+def _smplx_model(path, rng, num_verts=110, hand_mean=True):
     j = len(SMPLX_JOINTS)
     kintree = np.stack([np.array(SMPLX_PARENTS, np.int64),
                         np.arange(j)]).astype(np.uint32)
     kintree[0, 0] = 4294967295  # SMPL-X stores the root's parent as -1 u32
     reg = np.zeros((j, num_verts))
     reg[np.arange(j), np.arange(j) * 2] = 1.  # joint k = vertex 2k
+    extra = dict(hands_meanl=rng.standard_normal(45) * 0.3,
+                 hands_meanr=rng.standard_normal(45) * 0.3)
+    extra = extra if hand_mean else {}
     np.savez(path, v_template=rng.standard_normal((num_verts, 3)),
              shapedirs=rng.standard_normal((num_verts, 3, 20)) * 0.01,
              J_regressor=reg, kintree_table=kintree,
-             f=np.zeros((4, 3), np.int32))
+             f=np.zeros((4, 3), np.int32), **extra)
 
 
 def test_convert_beat2_joint_only_smplx(tmp_path):
@@ -159,7 +180,7 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
     wavfile.write(str(src / 'wave16k' / '2_scott_0_1_1.wav'), 16000,
                   np.zeros(16000, np.int16))
     out = str(tmp_path / 'out')
-    convert_beat2(str(src), out, model, fps=30)
+    convert_beat2(str(src), out, model, fps=30, flat_hand_mean=True)
     clip = load_clip(osp.join(out, 'clips', '2_scott_0_1_1.npz'))
     with np.load(model) as z:
         rest = z['J_regressor'] @ (
@@ -188,3 +209,171 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
     with pytest.raises(KeyError, match='not an SMPL-X model npz, missing '
                        "keys \\['shapedirs'"):
         convert_beat2(str(src), out, str(tmp_path / 'bad_model.npz'))
+
+
+def _rodrigues(v):
+    """Axis-angle -> rotation matrix, written out (independent of scipy)."""
+    theta = float(np.linalg.norm(v))
+    if theta < 1e-12:
+        return np.eye(3)
+    k = np.asarray(v) / theta
+    kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
+    return np.eye(3) + math.sin(theta) * kx + (1 - math.cos(theta)) * kx @ kx
+
+
+def _independent_fk(rest, parents, pose, trans):
+    """One frame of SMPL-X joint kinematics with 4x4 rigid transforms
+    chained recursively from the root (SMPL's G_k = G_parent @ [R_k |
+    J_k - J_parent])."""
+    cache = {}
+
+    def world(k):
+        if k not in cache:
+            m = np.eye(4)
+            m[:3, :3] = _rodrigues(pose[3 * k:3 * k + 3])
+            p = parents[k]
+            m[:3, 3] = rest[k] - (rest[p] if p >= 0 else 0) + (
+                trans if p < 0 else 0)
+            cache[k] = m if p < 0 else world(p) @ m
+        return cache[k]
+
+    return np.stack([world(k)[:3, 3] for k in range(len(parents))])
+
+
+def test_convert_beat2_adds_the_hand_mean(tmp_path):
+    # BEAT2 / EMAGE build SMPL-X with flat_hand_mean=False: the model
+    # file's hands_meanl / hands_meanr are added to the hand poses
+    rng = np.random.default_rng(1)
+    model = str(tmp_path / 'SMPLX_NEUTRAL_2020.npz')
+    _smplx_model(model, rng)
+    src = tmp_path / 'beat2'
+    src.mkdir()
+    t = 3
+    poses = rng.standard_normal((t, 165)) * 0.2
+    trans = rng.standard_normal((t, 3))
+    betas = rng.standard_normal(300) * 0.1
+    np.savez(src / '2_scott_0_1_1.npz', poses=poses, trans=trans,
+             betas=betas, mocap_frame_rate=np.array(30))
+    wavfile.write(str(src / '2_scott_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    convert_beat2(str(src), str(tmp_path / 'out'), model, fps=30)
+    got = load_clip(str(tmp_path / 'out' / 'clips' /
+                        '2_scott_0_1_1.npz'))['joints']
+    with np.load(model) as z:
+        rest = z['J_regressor'] @ (
+            z['v_template'] + z['shapedirs'][..., :20] @ betas[:20])
+        mean_l, mean_r = z['hands_meanl'], z['hands_meanr']
+    full = poses.copy()
+    full[:, 75:120] += mean_l  # left hand: SMPL-X joints 25-39
+    full[:, 120:165] += mean_r  # right hand: joints 40-54
+    for f in range(t):
+        ref = _independent_fk(rest, list(SMPLX_PARENTS), full[f], trans[f])
+        np.testing.assert_allclose(got[f], ref, atol=1e-5)
+        flat = _independent_fk(rest, list(SMPLX_PARENTS), poses[f],
+                               trans[f])
+        # the fingers move by the hand mean; body joints do not
+        assert np.abs(got[f, 25:] - flat[25:]).max() > 1e-3
+        np.testing.assert_allclose(got[f, :25], flat[:25], atol=1e-5)
+    # flat_hand_mean=True keeps the poses as they are
+    convert_beat2(str(src), str(tmp_path / 'flat'), model, fps=30,
+                  flat_hand_mean=True)
+    got = load_clip(str(tmp_path / 'flat' / 'clips' /
+                        '2_scott_0_1_1.npz'))['joints']
+    np.testing.assert_allclose(got[0], _independent_fk(
+        rest, list(SMPLX_PARENTS), poses[0], trans[0]), atol=1e-5)
+    # a model file without hand means is an error naming it
+    _smplx_model(str(tmp_path / 'nomean.npz'), rng, hand_mean=False)
+    with pytest.raises(KeyError, match=r"nomean.npz: no \['hands_meanl', "
+                       r"'hands_meanr'\] in the model file"):
+        convert_beat2(str(src), str(tmp_path / 'o3'),
+                      str(tmp_path / 'nomean.npz'))
+
+
+def test_convert_beat_reads_beat_joints_in_another_order(beat_src, tmp_path):
+    # the same 75 joints and hierarchy, written with the legs before the
+    # spine and the left arm before the right one: read by FK in the
+    # file's order, stored in BEAT's order
+    from mmext.datasets.gesture import write_bvh
+    from mmext.datasets.gesture.bvh import depth_first_order
+    src = read_bvh(osp.join(beat_src, '1_synth_0_1_1.bvh'))
+    names = src.names
+    rank = {n: (0 if 'UpLeg' in n or 'Leg' in n or 'Foot' in n or 'Toe' in n
+                else 1 if n.startswith('L') else 2) for n in names}
+    kids = {k: sorted([c for c, p in enumerate(src.parents) if p == k],
+                      key=lambda c: rank[names[c]]) for k in range(75)}
+    order = []
+    stack = [0]
+    while stack:
+        k = stack.pop()
+        order.append(k)
+        stack.extend(kids[k][::-1])
+    assert order != list(range(75)) and sorted(order) == list(range(75))
+    inv = {k: i for i, k in enumerate(order)}
+    parents = [inv[src.parents[k]] if src.parents[k] >= 0 else -1
+               for k in order]
+    assert depth_first_order(parents) == list(range(75))
+    cols = np.cumsum([0] + [len(c) for c in src.channels])
+    motion = np.concatenate([src.motion[:, cols[k]:cols[k + 1]]
+                             for k in order], axis=1)
+    d = tmp_path / 'reordered'
+    d.mkdir()
+    write_bvh(str(d / '1_x_0_1_1.bvh'), [names[k] for k in order], parents,
+              src.offsets[order], [src.channels[k] for k in order], motion,
+              src.frame_time)
+    import shutil
+    shutil.copy(osp.join(beat_src, '1_synth_0_1_1.wav'),
+                d / '1_x_0_1_1.wav')
+    out = str(tmp_path / 'out')
+    convert_beat(str(d), out, fps=30)
+    clip = load_clip(osp.join(out, 'clips', '1_x_0_1_1.npz'))
+    np.testing.assert_allclose(clip['joints'],
+                               src.forward_kinematics(0.01)[::4], atol=1e-5)
+    assert Skeleton.load(osp.join(out, 'skeleton.json')).parents == \
+        src.parents
+
+
+def test_smplx_inverse_kinematics_and_beat2_npz_roundtrip(tmp_path):
+    # positions of an SMPL-X -> axis-angle poses -> the same positions;
+    # the BEAT2 npz the writer makes (hand mean removed) is read back by
+    # the converter to the same joints
+    from mmext.datasets.gesture.converters import (smplx_inverse_kinematics,
+                                                   write_beat2_npz)
+    rng = np.random.default_rng(2)
+    model = str(tmp_path / 'SMPLX_NEUTRAL_2020.npz')
+    _smplx_model(model, rng)
+    with np.load(model) as z:
+        rest = z['J_regressor'] @ z['v_template']
+    t = 4
+    poses = rng.standard_normal((t, 165)) * 0.3
+    trans = rng.standard_normal((t, 3))
+    joints = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
+                                      trans)
+    p2, t2 = smplx_inverse_kinematics(joints, rest, list(SMPLX_PARENTS))
+    np.testing.assert_allclose(smplx_forward_kinematics(
+        rest, list(SMPLX_PARENTS), p2, t2), joints, atol=1e-9)
+    np.testing.assert_allclose(t2, trans, atol=1e-12)
+    d = tmp_path / 'gen'
+    err = write_beat2_npz(str(d / '2_scott_0_1_1.npz'), joints, model,
+                          fps=30.)
+    assert err < 1e-9
+    with np.load(d / '2_scott_0_1_1.npz') as z:
+        assert z['poses'].shape == (t, 165) and z['betas'].shape == (300,)
+        assert z['expressions'].shape == (t, 100)
+        assert float(z['mocap_frame_rate']) == 30.
+    wavfile.write(str(d / '2_scott_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    convert_beat2(str(d), str(tmp_path / 'out'), model, fps=30)
+    back = load_clip(str(tmp_path / 'out' / 'clips' /
+                         '2_scott_0_1_1.npz'))['joints']
+    np.testing.assert_allclose(back, joints, atol=1e-4)  # float32 poses
+    with pytest.raises(ValueError, match=r'joints must be \(T, 55, 3\)'):
+        write_beat2_npz(str(d / 'x.npz'), joints[:, :10], model)
+    # EMAGE's speaker-2 split: other speakers are left out
+    write_beat2_npz(str(d / '3_solomon_0_1_1.npz'), joints, model)
+    wavfile.write(str(d / '3_solomon_0_1_1.wav'), 16000,
+                  np.zeros(16000, np.int16))
+    splits = convert_beat2(str(d), str(tmp_path / 'spk2'), model,
+                           speakers=[2])
+    assert splits == dict(train=['2_scott_0_1_1'])
+    with pytest.raises(FileNotFoundError, match=r'for speakers \[7\]'):
+        convert_beat2(str(d), str(tmp_path / 'spk7'), model, speakers=[7])

@@ -162,3 +162,43 @@ def test_smoothed_labels():
     assert adv.g_loss(torch.zeros(4)).item() == pytest.approx(math.log(2))
     with pytest.raises(ValueError, match='fake_label < real_label'):
         SmoothedAdversarialLoss(real_label=0.1, fake_label=0.9)
+
+
+def test_generator_starts_from_the_seed_and_logs_the_losses_excess():
+    torch.manual_seed(0)
+    model = tiny_gan()
+    data = batch()
+    seed = data['inputs']['seed']
+    out = model.generator(data['inputs']['audio'], seed)
+    # zero-initialised head: step 0 is the hold-seed baseline exactly
+    assert torch.equal(out, seed[:, -1:].expand_as(out))
+    logs = model.train_step(copy.deepcopy(data), wrappers(model, amp=False))
+    # after one step the head has moved off the seed
+    out = model.generator(data['inputs']['audio'], seed)
+    assert (out - seed[:, -1:]).abs().max() > 0
+    # the balance rules' inputs: BCE minus its floor under 0.90 / 0.10
+    h = -(0.9 * math.log(0.9) + 0.1 * math.log(0.1))
+    assert float(logs['loss_g_adv_excess']) == pytest.approx(
+        float(logs['loss_g_adv']) - h, abs=1e-6)
+    assert float(logs['loss_d_excess']) >= 0
+
+
+def test_loss_balance_gradient_norms():
+    torch.manual_seed(0)
+    model = tiny_gan()
+    data = batch()
+    before = _params(model)
+    out = model.loss_balance(copy.deepcopy(data))
+    assert _same(before, _params(model))  # nothing updated
+    # L1's gradient is sign(fake - real) / N per element: its norm is
+    # sqrt(#elements that differ) / N (step 0 holds the last seed pose, so
+    # that frame matches exactly)
+    real = data['data_samples']['motion']
+    fake = model.generator(data['inputs']['audio'], data['inputs']['seed'])
+    differ = int(((fake - real) != 0).sum())
+    assert differ == real.numel() * 15 // 16
+    assert out['grad_rec'] == pytest.approx(
+        math.sqrt(differ) / real.numel(), rel=1e-5)
+    assert out['grad_adv'] > 0 and out['grad_detail'] > 0
+    model.gan_state.loss_weights['adv'] = 0.
+    assert model.loss_balance(copy.deepcopy(data))['grad_adv'] == 0

@@ -1,5 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Skeleton definition of mmext's gesture clip format."""
+"""Skeleton of mmext's gesture clip format, and the BEAT / SMPL-X joint
+tables its presets use."""
 import json
 import math
 import re
@@ -7,7 +8,84 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ['Skeleton', 'is_hand_joint', 'default_angle_limits']
+__all__ = [
+    'Skeleton', 'is_hand_joint', 'default_angle_limits', 'BEAT_JOINTS',
+    'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents'
+]
+
+#: The 75 joints of BEAT's BVH files (file order), as listed by BEAT's
+#: own loader (PantoMatrix, ``joints_list['beat_joints']``).
+BEAT_JOINTS = (
+    'Hips', 'Spine', 'Spine1', 'Spine2', 'Spine3', 'Neck', 'Neck1', 'Head',
+    'HeadEnd', 'RShoulder', 'RArm', 'RArm1', 'RHand', 'RHandM1', 'RHandM2',
+    'RHandM3', 'RHandM4', 'RHandR', 'RHandR1', 'RHandR2', 'RHandR3',
+    'RHandR4', 'RHandP', 'RHandP1', 'RHandP2', 'RHandP3', 'RHandP4',
+    'RHandI', 'RHandI1', 'RHandI2', 'RHandI3', 'RHandI4', 'RHandT1',
+    'RHandT2', 'RHandT3', 'RHandT4', 'LShoulder', 'LArm', 'LArm1', 'LHand',
+    'LHandM1', 'LHandM2', 'LHandM3', 'LHandM4', 'LHandR', 'LHandR1',
+    'LHandR2', 'LHandR3', 'LHandR4', 'LHandP', 'LHandP1', 'LHandP2',
+    'LHandP3', 'LHandP4', 'LHandI', 'LHandI1', 'LHandI2', 'LHandI3',
+    'LHandI4', 'LHandT1', 'LHandT2', 'LHandT3', 'LHandT4', 'RUpLeg', 'RLeg',
+    'RFoot', 'RFootF', 'RToeBase', 'RToeBaseEnd', 'LUpLeg', 'LLeg', 'LFoot',
+    'LFootF', 'LToeBase', 'LToeBaseEnd')
+
+#: SMPL-X's 55 kinematic joints (body 22, jaw, eyes, 2 x 15 finger joints).
+SMPLX_JOINTS = (
+    'pelvis', 'left_hip', 'right_hip', 'spine1', 'left_knee', 'right_knee',
+    'spine2', 'left_ankle', 'right_ankle', 'spine3', 'left_foot',
+    'right_foot', 'neck', 'left_collar', 'right_collar', 'head',
+    'left_shoulder', 'right_shoulder', 'left_elbow', 'right_elbow',
+    'left_wrist', 'right_wrist', 'jaw', 'left_eye_smplhf',
+    'right_eye_smplhf') + tuple(
+        f'{side}_{finger}{i}' for side in ('left', 'right')
+        for finger in ('index', 'middle', 'pinky', 'ring', 'thumb')
+        for i in (1, 2, 3))
+
+#: SMPL-X's kinematic tree (``kintree_table[0]``): body 22, jaw and eyes
+#: on the head, then left- and right-hand fingers (index, middle, pinky,
+#: ring, thumb; 3 joints each) on the wrists.
+SMPLX_PARENTS = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16,
+                 17, 18, 19, 15, 15, 15) + tuple(
+                     p for wrist in (20, 21) for f in range(5)
+                     for p in (wrist, 25 + (wrist - 20) * 15 + 3 * f,
+                               26 + (wrist - 20) * 15 + 3 * f))
+
+
+def _beat_parent_name(name: str) -> str:
+    fixed = {
+        'Spine': 'Hips', 'Spine1': 'Spine', 'Spine2': 'Spine1',
+        'Spine3': 'Spine2', 'Neck': 'Spine3', 'Neck1': 'Neck',
+        'Head': 'Neck1', 'HeadEnd': 'Head'
+    }
+    if name in fixed:
+        return fixed[name]
+    side = name[0]
+    rest = name[1:]
+    chain = {
+        'Shoulder': 'Spine3', 'Arm': 'Shoulder', 'Arm1': 'Arm',
+        'Hand': 'Arm1', 'UpLeg': 'Hips', 'Leg': 'UpLeg', 'Foot': 'Leg',
+        'FootF': 'Foot', 'ToeBase': 'FootF', 'ToeBaseEnd': 'ToeBase'
+    }
+    if rest in chain:
+        p = chain[rest]
+        return p if p in ('Spine3', 'Hips') else side + p
+    # fingers: RHandM1..4, RHandR, RHandR1..4, RHandT1..4
+    finger, digit = rest[:5], rest[5:]
+    if digit == '' or (digit == '1' and finger[-1] in 'MT'):
+        return side + 'Hand'
+    if digit == '1':
+        return side + finger
+    return side + finger + str(int(digit) - 1)
+
+
+def beat_parents():
+    """Parents of :data:`BEAT_JOINTS` derived from the joint names (spine
+    chain, shoulder-arm-forearm-hand, finger chains on the hand, legs on
+    the hips). The converter keeps each BVH's own hierarchy; this is the
+    ``'beat'`` skeleton preset used by configs before data exists."""
+    names = list(BEAT_JOINTS)
+    return [-1] + [names.index(_beat_parent_name(n)) for n in names[1:]]
+
 
 _HAND = re.compile(r'^(L|R|Left|Right)(Hand)?(Thumb|Index|Middle|Ring|Pinky|'
                    r'HandT|HandI|HandM|HandR|HandP)|_(thumb|index|middle|'
@@ -159,8 +237,6 @@ class Skeleton:
     def preset(cls, name: str) -> 'Skeleton':
         """``'beat'`` (BEAT's 75 BVH joints) or ``'smplx'`` (SMPL-X's 55
         joints), with default angle limits."""
-        from .converters import (BEAT_JOINTS, SMPLX_JOINTS, SMPLX_PARENTS,
-                                 beat_parents)
         if name == 'beat':
             return cls(BEAT_JOINTS, beat_parents())
         if name == 'smplx':
