@@ -112,6 +112,7 @@ def main(argv=None):
     cfg = merge_args(cfg, args)
 
     from mmext.engine.runner import build_runner
+
     # CleanExit: barrier + destroy_process_group before the interpreter
     # exits (a gloo run may otherwise abort at exit after succeeding)
     with CleanExit() as guard:

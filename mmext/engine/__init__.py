@@ -1,7 +1,6 @@
 # Copyright (c) mmext contributors. All rights reserved.
 from .checkpoint import (AtomicLocalBackend, CheckpointFormatError,
-                         UnsafeCheckpointError, atomic_write_bytes,
-                         safe_load)
+                         UnsafeCheckpointError, atomic_write_bytes, safe_load)
 from .hooks import *  # noqa: F401,F403
 from .runner import AutoResumeRunner, resolve_checkpoint_pattern
 

@@ -12,8 +12,8 @@ import torch
 
 import mmext  # noqa: F401  (patches mmengine's pickle / yaml handlers)
 from mmext.engine import safe_load
-from mmext.engine.checkpoint import CheckpointFormatError
-from mmext.engine.checkpoint import UnsafeCheckpointError
+from mmext.engine.checkpoint import (CheckpointFormatError,
+                                     UnsafeCheckpointError)
 from mmext.fileio import (DataFormatError, UnsafeFileError, load_data,
                           load_npz, load_pickle, load_yaml, read_config_dict)
 
@@ -152,8 +152,7 @@ def test_npz_object_arrays_restricted(tmp_path):
 
 def test_3dhp_dataset_reader_refuses_crafted_npz(tmp_path):
     pytest.importorskip('mmpose')
-    from mmext.datasets.pose3d.mpi_inf_3dhp_dataset import \
-        MPIINF3DHPDataset
+    from mmext.datasets.pose3d.mpi_inf_3dhp_dataset import MPIINF3DHPDataset
     marker = tmp_path / 'pwned'
     evil = tmp_path / 'data_test_3dhp.npz'
     np.savez(evil, data=np.array({'TS1': _Payload(marker)}, dtype=object))
@@ -166,6 +165,7 @@ def test_3dhp_dataset_reader_refuses_crafted_npz(tmp_path):
 
 def test_beat2_converter_refuses_crafted_npz(tmp_path, monkeypatch):
     from mmext.datasets.gesture import converters
+
     # the SMPL-X model is the user's licensed file: stand in for it, so the
     # converter reaches the BEAT2 npz load
     monkeypatch.setattr(converters, '_load_smplx_model', lambda path: {})

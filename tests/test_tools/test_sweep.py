@@ -18,15 +18,13 @@ import optuna
 import pytest
 from conftest import ROOT, free_port, run_tool, tool_env
 
-from mmext.workflow.sweep import cli as sweep_tool
-
 from mmext.testing.procs import last_checkpoint_is, wait_until
+from mmext.workflow.sweep import cli as sweep_tool
 
 CONFIG = ROOT / 'tests/data/configs/toy_sweep.py'
 SPACE = ROOT / 'tests/data/sweeps/toy_space.py'
 WIDE_SPACE = ROOT / 'tests/data/sweeps/toy_space_wide.py'
 LR = 'optim_wrapper.optimizer.lr'
-
 
 
 def _finished(study):
@@ -620,8 +618,7 @@ def test_parallel_coordinate_labels_are_distinct():
     matplotlib.use('Agg')
     from optuna.visualization.matplotlib import plot_parallel_coordinate
 
-    from mmext.workflow.sweep.summary import (parallel_labels,
-                                              short_names)
+    from mmext.workflow.sweep.summary import parallel_labels, short_names
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(0))
     for _ in range(4):
         t = study.ask()

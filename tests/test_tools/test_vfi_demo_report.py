@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from conftest import ROOT, run_tool
 
-from mmext.datasets.vfi.synthetic import (clip_flow, draw_clip,
-                                          read_true_flow, render_frame,
-                                          texture_image, write_vimeo_triplets)
+from mmext.datasets.vfi.synthetic import (clip_flow, draw_clip, read_true_flow,
+                                          render_frame, texture_image,
+                                          write_vimeo_triplets)
 from mmext.models.layers import backward_warp
 
 CONFIG = ROOT / 'configs/vfi/hybrid-vfi-tiny_1xb8-60e_vimeo90k-demo.py'

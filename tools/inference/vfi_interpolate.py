@@ -52,8 +52,7 @@ def main(argv=None) -> dict:
     from mmengine.config import Config
 
     from mmext.apis.vfi_inference import (check_video_output,
-                                          init_interpolator,
-                                          interpolate_video)
+                                          init_interpolator, interpolate_video)
     if args.malloc == 'keep':
         from mmext.utils import keep_freed_memory
         keep_freed_memory()

@@ -13,8 +13,7 @@ from scipy.spatial.transform import Rotation
 
 from mmext.fileio import load_npz
 from mmext.structures.skeleton import (BEAT_JOINTS, SMPLX_JOINTS,
-                                       SMPLX_PARENTS, Skeleton,
-                                       beat_parents)
+                                       SMPLX_PARENTS, Skeleton, beat_parents)
 from .bvh import read_bvh, resample
 from .clip_format import SAMPLE_RATE, read_wav, save_clip, write_splits
 

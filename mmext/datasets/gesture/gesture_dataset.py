@@ -9,9 +9,9 @@ import torch
 from torch.utils.data import Dataset
 
 from mmext.registry import DATASETS
+from mmext.structures.skeleton import Skeleton
 from .audio_features import cached_audio_features, default_cache_dir
 from .clip_format import load_clip, read_split
-from mmext.structures.skeleton import Skeleton
 
 __all__ = ['GestureDataset']
 

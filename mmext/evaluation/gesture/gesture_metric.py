@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 
-from mmext.structures.skeleton import Skeleton
 from mmext.registry import METRICS
+from mmext.structures.skeleton import Skeleton
 from . import functional as F
 
 __all__ = [

@@ -8,9 +8,9 @@ from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 from torch import Tensor
 
-from mmext.structures.skeleton import Skeleton
 from mmext.engine.gan_state import GANTrainState, guarded_update
 from mmext.registry import MODELS
+from mmext.structures.skeleton import Skeleton
 from .losses import (PhysicsLoss, SmoothedAdversarialLoss, binary_entropy,
                      detail_loss)
 

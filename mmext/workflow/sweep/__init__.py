@@ -15,8 +15,8 @@
 See docs/tools/sweep.md.
 """
 from .space import (SPACE_TYPES, SweepError, check_space, grid_points,
-                    grid_space, has_key, load_space, parse_enqueue, suggest,
-                    space_differences, space_record)
+                    grid_space, has_key, load_space, parse_enqueue,
+                    space_differences, space_record, suggest)
 from .storage import is_storage_error, open_storage, redact, retry_storage
 from .trial_config import build_trial_config, objective_spec, set_key
 from .worker import (SweepWorker, derive_seed, make_pruner, make_sampler,

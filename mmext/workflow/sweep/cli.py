@@ -140,14 +140,12 @@ def main(argv=None) -> int:
     warnings.filterwarnings('ignore', category=optuna.exceptions.
                             ExperimentalWarning)
     from mmext.utils import ConfigError, load_config
-
     from .space import (SweepError, check_space, grid_points, load_space,
                         parse_enqueue)
     from .storage import redact
     from .trial_config import objective_spec
-    from .worker import (SweepWorker, derive_seed, make_pruner,
-                         make_sampler, register_worker, unregister_worker,
-                         worker_identity)
+    from .worker import (SweepWorker, derive_seed, make_pruner, make_sampler,
+                         register_worker, unregister_worker, worker_identity)
     sweep_dir = osp.abspath(osp.join(args.work_root, args.study))
     storage_url = args.storage or \
         f'sqlite:///{osp.join(sweep_dir, "study.db")}'

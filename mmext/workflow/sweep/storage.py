@@ -96,7 +96,6 @@ def open_storage(url: str):
                                  f'{reason}') from None
 
 
-
 def is_storage_error(err: BaseException) -> bool:
     """Whether ``err`` says the storage could not be reached or answered
     badly (a database restart, a network cut, a journal file on a shared

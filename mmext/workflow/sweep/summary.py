@@ -8,7 +8,8 @@ from typing import List, Optional
 
 __all__ = [
     'summarize', 'trial_rows', 'save_plots', 'write_best_config',
-    'resolve_work_dir', 'short_names', 'parallel_labels', 'state_counts', 'importances'
+    'resolve_work_dir', 'short_names', 'parallel_labels', 'state_counts',
+    'importances'
 ]
 
 

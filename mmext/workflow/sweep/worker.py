@@ -18,13 +18,14 @@ from typing import Dict, List, Optional
 
 from mmengine.config import Config
 
-from .space import SweepError, grid_points, suggest
+from .space import SweepError, suggest
 from .storage import open_storage, retry_storage
 from .trial_config import build_trial_config
 
 __all__ = [
     'make_sampler', 'make_pruner', 'derive_seed', 'worker_identity',
-    'register_worker', 'unregister_worker', 'SweepWorker', 'read_curve', 'trial_params',
+    'register_worker', 'unregister_worker', 'SweepWorker', 'read_curve',
+    'trial_params',
     'STORAGE_ERROR_FILE', 'LOCK_FILE', 'WorkDirBusy', 'lock_work_dir'
 ]
 

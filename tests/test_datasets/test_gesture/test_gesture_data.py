@@ -1,8 +1,8 @@
 # Copyright (c) mmext contributors. All rights reserved.
 import math
 import os
-import shutil
 import os.path as osp
+import shutil
 
 import numpy as np
 import pytest

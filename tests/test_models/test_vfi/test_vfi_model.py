@@ -209,8 +209,8 @@ def test_interleaved_column_scan_against_a_loop():
     h, w, c = 3, 4, 8
     grid = torch.randn(1, h, 2 * w, c)
     for d in ('col', 'col_reverse'):
-        mixer = _MambaMixer(c, (d, ), dict(d_state=8, headdim=8,
-                                          chunk_size=4)).eval()
+        mixer = _MambaMixer(
+            c, (d, ), dict(d_state=8, headdim=8, chunk_size=4)).eval()
         ssm = mixer.ssm.mixers[0]
         order = [(y, 2 * x + f) for x in range(w) for y in range(h)
                  for f in (0, 1)]
@@ -227,9 +227,9 @@ def test_interleaved_column_scan_against_a_loop():
                 mixer(grid), mixer.ssm(grid.reshape(1, -1, c), hw=(
                     h, 2 * w)).view_as(grid))
     # a coarser scan: the pooled frames' scan, repeated over each 2x2 cell
-    mixer = _MambaMixer(c, ('row', 'col'), dict(d_state=8, headdim=8,
-                                               chunk_size=4),
-                        scan_stride=2).eval()
+    mixer = _MambaMixer(
+        c, ('row', 'col'), dict(d_state=8, headdim=8, chunk_size=4),
+        scan_stride=2).eval()
     big = torch.randn(1, 4, 8, c)  # 4x4 per frame
     f0, f1 = split_frames(big)
     pooled = interleave_frames(torch.nn.functional.avg_pool2d(f0, 2),
