@@ -48,10 +48,20 @@ def _by_type(cfg, t):
     return [s for s in cfg.param_scheduler if s['type'] == t]
 
 
+def _assert_mmaction2_rgbpose_sgd(cfg):
+    # mmaction2 (4d6c934) configs/skeleton/posec3d/rgbpose_conv3d/
+    # rgbpose_conv3d.py:171-172
+    opt = cfg.optim_wrapper
+    assert opt.optimizer.type == 'SGD' and opt.optimizer.momentum == 0.9
+    assert opt.optimizer.weight_decay == 1e-4
+    assert opt.clip_grad == dict(max_norm=40, norm_type=2)
+
+
 def test_ma52_rgbpose_users_recipe():
     cfg = _cfg('ma52')
     assert cfg.train_cfg.max_epochs == 50
     assert cfg.optim_wrapper.optimizer.lr == 0.001
+    _assert_mmaction2_rgbpose_sgd(cfg)
     (const, ) = _by_type(cfg, 'ConstantLR')
     assert const.factor == 1.0 and const.end == 50
     assert len(cfg.param_scheduler) == 1
@@ -60,6 +70,7 @@ def test_ma52_rgbpose_users_recipe():
 def test_ntu60_rgbpose_users_recipe():
     cfg = _cfg('ntu60')
     assert cfg.optim_wrapper.optimizer.lr == 0.001
+    _assert_mmaction2_rgbpose_sgd(cfg)
     (cos, ) = _by_type(cfg, 'CosineAnnealingLR')
     assert (cos.T_max, cos.begin, cos.end) == (80, 0, 80)
 
@@ -73,7 +84,7 @@ def test_ntu60_x3d_tsm_users_recipe_and_further_tuning():
     (cos, ) = _by_type(cfg, 'CosineAnnealingLR')
     assert cos.eta_min == 1e-6 and cos.begin == warm.end and cos.end == 80
     stop = _hooks(cfg)['EarlyStoppingHook']
-    assert stop.patience == 15
+    assert stop.patience == 15 and stop.min_delta == 0.001 and stop.strict
     assert stop.monitor == 'action/fused_top1_fine' and stop.rule == 'greater'
     assert 'mmext.EpochSeedHook' in _hooks(cfg)  # kept from the runtime
 
@@ -84,7 +95,8 @@ def test_ntu60_x3d_tsm_users_recipe_and_further_tuning():
     (cos, ) = _by_type(tune, 'CosineAnnealingLR')
     assert cos.eta_min == 5e-5 and cos.end == 70
     assert tune.train_cfg.max_epochs == 70
-    assert _hooks(tune)['EarlyStoppingHook'].patience == 8
+    stop = _hooks(tune)['EarlyStoppingHook']
+    assert stop.patience == 8 and stop.min_delta == 0.001 and stop.strict
     assert 'mmext.EpochSeedHook' in _hooks(tune)
     assert tune.train_dataloader.batch_size == 16
 

@@ -1,10 +1,11 @@
 # PCAN (Li et al., AAAI 2025) as published: RGBPoseConv3D + PCANHead on
 # MA-52 with the recipe of the official config (github.com/kunli-cs/PCAN,
 # commit 873788a, mmaction2/configs/skeleton/posec3d/rgbpose_conv3d/
-# rgbpose_conv3d.py): 1 GPU x 10 clips, SGD lr 0.0075, momentum 0.9,
-# weight decay 0.0001, clip_grad 40, MultiStepLR x0.1 at epochs 10 and 20,
-# 30 epochs, validation from epoch 3, horizontal flip with the 28-keypoint
-# left/right pairs of PCAN's config, evaluation at 256 px (heatmaps 64 px).
+# rgbpose_conv3d.py): 1 GPU x 10 clips (:141), SGD lr 0.0075, momentum 0.9,
+# weight decay 0.0001, clip_grad 40 (:182-183), MultiStepLR x0.1 at epochs
+# 10 and 20 (:191-192), 30 epochs, validation from epoch 3 (:177),
+# horizontal flip with the 28-keypoint left/right pairs of PCAN's config
+# (:68-69, :90), evaluation at 256 px (:109, :128; heatmaps 64 px).
 #   python tools/train.py \
 #       configs/action/rgbpose-conv3d_pcan_1xb10-30e-paper_ma52.py
 # Not reproduced here: PCAN initialises from `rgbpose_conv3d_init.pth`, the

@@ -25,12 +25,16 @@ param_scheduler = [
         end=70,
         convert_to_iter_based=True)
 ]
-# lists replace on inheritance: repeat the seed hook, patience 8
+# lists replace on inheritance: the whole list again, patience 8, with the
+# schedule's min_delta (top-1 fraction units; mmengine's default 0.1 would
+# mean +10 points)
 custom_hooks = [
     dict(type='mmext.EpochSeedHook'),
     dict(
         type='EarlyStoppingHook',
         monitor='action/fused_top1_fine',
         rule='greater',
+        min_delta={{_base_.early_stopping_min_delta}},
+        strict=True,
         patience=8)
 ]

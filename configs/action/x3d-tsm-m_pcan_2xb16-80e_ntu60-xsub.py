@@ -8,8 +8,10 @@
 # does not state it.
 #   bash tools/dist_train.sh \
 #       configs/action/x3d-tsm-m_pcan_2xb16-80e_ntu60-xsub.py 2
+# The schedule includes the runtime and sets the early-stopping hook
+# (patience 15, min_delta 0.001 in top-1 fraction units).
 _base_ = [
-    '../_base_/default_runtime.py', '../_base_/models/x3d_tsm_two_stream.py',
+    '../_base_/models/x3d_tsm_two_stream.py',
     '../_base_/datasets/ntu60_rgbpose.py',
     '../_base_/schedules/action_sgd-1.2e-2_warmup-cosine_80e.py'
 ]
@@ -27,13 +29,3 @@ train_dataloader = dict(batch_size=16)
 default_hooks = dict(
     checkpoint=dict(save_best='action/fused_top1_fine', rule='greater'))
 auto_scale_lr = dict(enable=False, base_batch_size=32)
-# early stopping, patience 15 (custom_hooks replaces the runtime's list, so
-# the EpochSeedHook is repeated)
-custom_hooks = [
-    dict(type='mmext.EpochSeedHook'),
-    dict(
-        type='EarlyStoppingHook',
-        monitor='action/fused_top1_fine',
-        rule='greater',
-        patience=15)
-]

@@ -39,7 +39,8 @@ from mmext.structures.h36m import H36M_NUM_JOINTS as NUM_JOINTS
 
 __all__ = [
     'init_lifter', 'lift_sequence', 'load_keypoints_2d',
-    'normalize_keypoints_2d', 'save_keypoints_3d', 'window_starts'
+    'normalize_keypoints_2d', 'resample_indices', 'save_keypoints_3d',
+    'window_starts'
 ]
 
 _EXPECTED = (f'expected a 2D keypoint sequence of shape (N, {NUM_JOINTS}, 2) '
@@ -63,13 +64,17 @@ def _h36m_dataset_meta() -> dict:
             flip_indices=list(H36M_FLIP_INDICES))
 
 
-def _load_state_dict(checkpoint: str) -> dict:
-    """Weights of ``checkpoint`` (mmengine checkpoint or plain state_dict)."""
+def _load_state_dict(checkpoint: str,
+                     meta_out: Optional[dict] = None) -> dict:
+    """Weights of ``checkpoint`` (mmengine checkpoint or plain state_dict);
+    its ``meta`` dict, if any, is copied into ``meta_out``."""
     from mmext.engine import safe_load
     ckpt = safe_load(checkpoint, map_location='cpu')
     if isinstance(ckpt, dict) and isinstance(ckpt.get('state_dict'), dict):
         state_dict = ckpt['state_dict']
         meta = ckpt.get('meta')
+        if meta_out is not None and isinstance(meta, dict):
+            meta_out.update(meta)
         order = meta.get('joint_order') if isinstance(meta, dict) else None
         if order not in (None, 'h36m'):
             # inputs here are COCO keypoints converted to H36M order
@@ -114,8 +119,9 @@ def init_lifter(config: Union[str, Config],
         cfg_options (dict, optional): overrides merged into the config.
 
     Returns:
-        nn.Module: the model in eval mode, with ``cfg`` and ``dataset_meta``
-        (keypoint metainfo incl. ``flip_indices``) attached.
+        nn.Module: the model in eval mode, with ``cfg``, ``dataset_meta``
+        (keypoint metainfo incl. ``flip_indices``) and ``checkpoint_meta``
+        (the checkpoint's ``meta`` dict, ``{}`` if none) attached.
 
     Raises:
         FileNotFoundError: ``checkpoint`` does not exist.
@@ -147,8 +153,9 @@ def init_lifter(config: Union[str, Config],
     from mmengine.registry import MODELS
     model = MODELS.build(cfg.model)
 
+    checkpoint_meta: dict = {}
     if checkpoint is not None:
-        state_dict = _load_state_dict(str(checkpoint))
+        state_dict = _load_state_dict(str(checkpoint), checkpoint_meta)
         try:
             result = model.load_state_dict(state_dict, strict=False)
         except RuntimeError as err:  # shape mismatches
@@ -163,6 +170,9 @@ def init_lifter(config: Union[str, Config],
                 f'{len(result.unexpected_keys)} unexpected key(s) '
                 f'{result.unexpected_keys[:10]}')
     model.cfg = cfg
+    # e.g. meta['keypoint_convention'] written by the official-weights
+    # converter (tools/model_converters/); {} without a checkpoint
+    model.checkpoint_meta = checkpoint_meta
     meta = _h36m_dataset_meta()
     ds_meta = cfg.get('test_dataloader', {}).get('dataset', {}).get(
         'metainfo')
@@ -204,6 +214,32 @@ def window_starts(num_frames: int, window: int, stride: int) -> List[int]:
     while starts[-1] + window < num_frames:
         starts.append(starts[-1] + stride)
     return starts
+
+
+def resample_indices(num_frames: int, window: int) -> Tuple[np.ndarray,
+                                                            np.ndarray]:
+    """Stretch a clip shorter than the window to the window, and back.
+
+    MotionAGFormer's in-the-wild demo (``demo/vis.py``, ``resample`` and
+    ``turn_into_clips``) feeds a short clip of ``n < T`` frames as the
+    frames ``floor(k n / T)``, ``k = 0 .. T-1``, and reads frame ``j``'s
+    prediction at the first ``k`` that shows frame ``j``.
+
+    Args:
+        num_frames (int): ``n``, 1 <= n <= T.
+        window (int): ``T``.
+
+    Returns:
+        tuple: ``indices`` (T,) the frame shown at each window position,
+        and ``positions`` (n,) the window position read for frame ``j``.
+    """
+    if not 1 <= num_frames <= window:
+        raise ValueError(f'resample_indices: expected 1 <= num_frames <= '
+                         f'window={window}, got {num_frames}')
+    even = np.linspace(0, num_frames, num=window, endpoint=False)
+    indices = np.clip(np.floor(even), 0, num_frames - 1).astype(np.int64)
+    positions = np.unique(indices, return_index=True)[1]
+    return indices, positions
 
 
 def normalize_keypoints_2d(keypoints_2d: np.ndarray,
@@ -268,7 +304,8 @@ def lift_sequence(model: nn.Module,
                   stride: Optional[int] = None,
                   flip: bool = True,
                   flip_indices: Optional[Sequence[int]] = None,
-                  batch_size: int = 32) -> np.ndarray:
+                  batch_size: int = 32,
+                  tail: str = 'pad') -> np.ndarray:
     """Lift a 2D keypoint sequence of any length to root-relative 3D.
 
     Args:
@@ -285,6 +322,13 @@ def lift_sequence(model: nn.Module,
         flip_indices (Sequence[int], optional): left/right swaps. Defaults
             to ``model.dataset_meta['flip_indices']`` or Human3.6M's.
         batch_size (int): windows per forward pass.
+        tail (str): the frames no full window covers (a sequence shorter
+            than T, or the end of a longer one). ``'pad'``: one more
+            window from the last stride step, padded by repeating the last
+            frame. ``'resample'``: the full windows at ``0, stride, ...``,
+            then the uncovered rest stretched to T frames and read back
+            (:func:`resample_indices`), as MotionAGFormer's in-the-wild
+            demo does (``demo/vis.py``, with stride T).
 
     Returns:
         np.ndarray: (N, 17, 3) float32 root-relative 3D in image-plane
@@ -307,13 +351,34 @@ def lift_sequence(model: nn.Module,
         raise ValueError(f'flip_indices: expected a permutation of '
                          f'0..{NUM_JOINTS - 1}, got {list(flip_indices)}')
 
+    if tail not in ('pad', 'resample'):
+        raise ValueError(f"tail: expected 'pad' or 'resample', got {tail!r}")
+
     num = inputs.shape[0]
-    starts = window_starts(num, window, int(stride))
-    # pad the tail by repeating the last frame
-    pad = starts[-1] + window - num
-    if pad > 0:
-        inputs = np.concatenate([inputs, np.repeat(inputs[-1:], pad, 0)])
-    clips = np.stack([inputs[s:s + window] for s in starts])
+    # each window, and which of its positions give which frames
+    windows, targets = [], []
+    if tail == 'pad':
+        starts = window_starts(num, window, int(stride))
+        # pad the tail by repeating the last frame
+        pad = starts[-1] + window - num
+        if pad > 0:
+            inputs = np.concatenate(
+                [inputs, np.repeat(inputs[-1:], pad, 0)])
+        for s in starts:
+            windows.append(inputs[s:s + window])
+            n_in = min(window, num - s)
+            targets.append((np.arange(n_in), np.arange(s, s + n_in)))
+    else:
+        end = 0
+        for s in range(0, num - window + 1, int(stride)):
+            windows.append(inputs[s:s + window])
+            targets.append((np.arange(window), np.arange(s, s + window)))
+            end = s + window
+        if end < num:
+            indices, positions = resample_indices(num - end, window)
+            windows.append(inputs[end + indices])
+            targets.append((positions, end + indices[positions]))
+    clips = np.stack(windows)
 
     device = next(model.parameters()).device
     preds = []
@@ -329,12 +394,12 @@ def lift_sequence(model: nn.Module,
         preds.append(out.float().cpu().numpy())
     preds = np.concatenate(preds)  # (num_windows, T, 17, 3)
 
-    acc = np.zeros((num + max(pad, 0), NUM_JOINTS, 3), np.float64)
-    count = np.zeros(num + max(pad, 0), np.float64)
-    for s, pred in zip(starts, preds):
-        acc[s:s + window] += pred
-        count[s:s + window] += 1
-    avg = (acc[:num] / count[:num, None, None]).astype(np.float32)
+    acc = np.zeros((num, NUM_JOINTS, 3), np.float64)
+    count = np.zeros(num, np.float64)
+    for (positions, frames), pred in zip(targets, preds):
+        acc[frames] += pred[positions]
+        count[frames] += 1
+    avg = (acc / count[:, None, None]).astype(np.float32)
 
     decoder = getattr(getattr(model, 'head', None), 'decoder', None)
     if decoder is None:

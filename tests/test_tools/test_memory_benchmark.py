@@ -71,3 +71,74 @@ def test_step_profiler_reports_every_variant():
                             proc.stdout).group(1))
     lean_step, lean_fwd, _ = table['lean']
     assert bound == pytest.approx(1 + lean_fwd / lean_step, abs=0.01)
+
+
+STAND_IN = '''
+import json, os
+import torch
+from torch import nn
+
+
+class MotionAGFormer(nn.Module):
+    """Stand-in for upstream's model/MotionAGFormer.py: its constructor
+    signature, a small network; records the arguments it was given."""
+
+    def __init__(self, n_layers, dim_in, dim_feat, dim_rep=512, dim_out=3,
+                 mlp_ratio=4, act_layer=nn.GELU, attn_drop=0., drop=0.,
+                 drop_path=0., use_layer_scale=True,
+                 layer_scale_init_value=1e-5, use_adaptive_fusion=True,
+                 num_heads=4, qkv_bias=False, qkv_scale=None,
+                 hierarchical=False, num_joints=17,
+                 use_temporal_similarity=True, temporal_connection_len=1,
+                 use_tcn=False, graph_only=False, neighbour_num=4,
+                 n_frames=243):
+        super().__init__()
+        args = {k: v for k, v in locals().items()
+                if k not in ('self', '__class__', 'act_layer')}
+        with open(os.environ['STAND_IN_ARGS'], 'w') as f:
+            json.dump(args, f)
+        self.layers = nn.Sequential(
+            nn.Linear(dim_in, dim_feat), nn.GELU(),
+            *[nn.Sequential(nn.Linear(dim_feat, dim_feat), nn.GELU())
+              for _ in range(n_layers)], nn.Linear(dim_feat, dim_out))
+
+    def forward(self, x):
+        return self.layers(x)
+'''
+
+
+def test_official_rows_and_ratios(tmp_path):
+    official = tmp_path / 'MotionAGFormer'
+    (official / 'model').mkdir(parents=True)
+    (official / 'model' / 'MotionAGFormer.py').write_text(STAND_IN)
+    args_file = tmp_path / 'args.json'
+    proc = run_tool([
+        'analysis_tools/benchmark_memory.py', XS, '--with-cp', 'off',
+        '--official', official, '--num-frames', '27', '--batch-sizes', '1',
+        '2', '--steps', '1', '--threads', '1'
+    ], timeout=600, STAND_IN_ARGS=args_file)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+    got = json.loads(args_file.read_text())
+    # XS from the config (12 layers, dim 64, 27 frames here, 8 heads,
+    # neighbour_num 2) and the head's 512-d representation
+    assert (got['n_layers'], got['dim_feat'], got['n_frames']) == (12, 64, 27)
+    assert (got['num_heads'], got['neighbour_num'], got['dim_rep']) == \
+        (8, 2, 512)
+    cells = {}
+    for line in proc.stdout.splitlines():
+        c = [x.strip() for x in line.strip().strip('|').split('|')]
+        if len(c) >= 13 and c[0] in ('official', 'this'):
+            cells[c[0]] = c
+    assert set(cells) == {'official', 'this'}
+    ref, this = cells['official'], cells['this']
+    assert ref[2] == 'official' and ref[10] == '1.000x'
+    # vs official = this slope / official slope (3-decimal cells)
+    ratio = float(this[4]) / float(ref[4])
+    assert float(this[10][:-1]) == pytest.approx(ratio, rel=0.05, abs=2e-3)
+    assert this[12] == '1.00x'  # time vs this checkout's with_cp off
+    # a checkout without model/MotionAGFormer.py is refused by name
+    bad = run_tool(['analysis_tools/benchmark_memory.py', XS, '--official',
+                    tmp_path], timeout=120)
+    assert bad.returncode != 0
+    assert 'expected a checkout of TaatiTeam/MotionAGFormer' in bad.stderr

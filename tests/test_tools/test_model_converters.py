@@ -98,3 +98,19 @@ def test_converter_refuses_non_checkpoints(tmp_path, capsys):
 def test_converter_cli_requires_two_paths():
     with pytest.raises(SystemExit):
         _load_tool().parse_args(['only_one.pth'])
+
+
+@pytest.mark.parametrize('flag, expected', [
+    ([], 'motionagformer-demo'),
+    (['--keypoint-convention', 'motionbert'], 'motionbert')])
+def test_converter_records_the_keypoint_convention(tmp_path, capsys, flag,
+                                                   expected):
+    backbone = MotionAGFormer(arch=copy.deepcopy(TINY))
+    src, dst = tmp_path / 'official.pth.tr', tmp_path / 'mmext.pth'
+    torch.save(_official_checkpoint(backbone), src)
+    assert _load_tool().main(
+        [str(src), str(dst), '--joint-order', 'h36m', *flag]) == 0
+    meta = torch.load(dst, map_location='cpu', weights_only=True)['meta']
+    assert meta['keypoint_convention'] == expected
+    assert f'keypoint convention (in-the-wild COCO -> H36M): {expected}' \
+        in capsys.readouterr().out

@@ -4,7 +4,7 @@
     python tools/benchmarks/benchmark_memory.py CONFIG [CONFIG ...]
         [--with-cp off all 2 ...] [--batch-sizes 1 2 3] [--num-frames T]
         [--steps 3] [--rounds 1] [--device cpu|cuda] [--threads N]
-        [--baseline LABEL=DIR ...] [--out table.md]
+        [--baseline LABEL=DIR ...] [--official DIR] [--out table.md]
 
 One training step = forward, the config's loss, backward and an AdamW
 step, on random inputs of the config's shape (as ``benchmark_train.py``).
@@ -37,6 +37,16 @@ ratios are side by side in one run. ``--baseline LABEL=DIR`` adds rows
 (``with_cp`` off only) that run another checkout of mmext from
 ``PYTHONPATH`` (e.g. the main branch before a change), in the same
 interleaved loop.
+
+``--official DIR`` adds an ``official`` row per config: upstream
+MotionAGFormer (TaatiTeam/MotionAGFormer, ``model/MotionAGFormer.py``
+imported from the checkout ``DIR``; only the baseline attention + graph
+configs) built with the config's architecture, measured the same way with
+the same loss and AdamW step, in its own subprocess and in the same
+interleaved loop. The table then gives each row's per-sample memory as a
+fraction of the official one, both as the slope and as the growth per
+sample at the largest batch (which includes the intercept), and its step
+time against this checkout's ``with_cp`` off row (``time vs off``).
 
 ``--num-frames T`` overrides the arch's clip length (the temporal
 BatchNorm is sized by it) to fit a small machine; activation memory is
@@ -100,7 +110,11 @@ def worker(args) -> int:
     for config in args.configs:
         for with_cp in args.with_cp:
             for batch in args.batch_sizes:
-                res = measure_point(config, with_cp, batch, args)
+                if with_cp == OFFICIAL:
+                    res = measure_point(config, with_cp, batch, args,
+                                        official=args.official)
+                else:
+                    res = measure_point(config, with_cp, batch, args)
                 print('RESULT ' + json.dumps(
                     dict(config=config, with_cp=with_cp, batch=batch,
                          **res)), flush=True)
@@ -134,27 +148,113 @@ def build_pose3d_model(config: str, num_frames: Optional[int],
     return model
 
 
-def measure_point(config: str, with_cp: str, batch: int, args) -> dict:
+#: ``with_cp`` label of the upstream model's rows
+OFFICIAL = 'official'
+
+
+def build_official_model(config: str, num_frames: Optional[int],
+                         official_dir: str):
+    """Upstream MotionAGFormer with the config's architecture, and the
+    config's loss module; returns ``(model, loss, (T, J, C))``.
+
+    The upstream constructor's arguments (``model/MotionAGFormer.py``) are
+    read from the config's backbone (mmext's names: ``num_layers`` ->
+    ``n_layers``, ``embed_dims`` -> ``dim_feat``, ...) and head
+    (``embedding_size`` -> ``dim_rep``)."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpose.registry import MODELS
+    from torch import nn
+
+    from mmext.models.pose3d.backbones import MotionAGFormer
+    from mmext.utils import load_config
+    sys.path.insert(0, official_dir)
+    from model.MotionAGFormer import MotionAGFormer as Official
+    cfg = load_config(config, check_data=False)
+    bb, head = cfg.model.backbone, cfg.model.head
+    branches = bb.get('branches', ('attention', 'graph'))
+    if branches not in ('baseline', ('attention', 'graph'),
+                        ['attention', 'graph']):
+        raise ValueError(f'{config}: --official needs the baseline '
+                         f'MotionAGFormer (attention + graph), got '
+                         f'branches={branches!r}')
+    arch = bb.get('arch', 'xs')
+    arch = dict(MotionAGFormer.arch_settings[arch]) if isinstance(
+        arch, str) else dict(arch)
+    if num_frames:
+        arch['num_frames'] = num_frames
+    if bb.get('act_layer', 'gelu') != 'gelu':
+        raise ValueError(f'{config}: --official supports act_layer gelu')
+    kwargs = dict(
+        n_layers=arch['num_layers'],
+        dim_in=bb.get('in_channels', 3),
+        dim_feat=arch['embed_dims'],
+        dim_rep=head.get('embedding_size', 512),
+        dim_out=head.get('out_channels', 3),
+        mlp_ratio=arch['mlp_ratio'],
+        act_layer=nn.GELU,
+        attn_drop=bb.get('attn_drop_rate', 0.),
+        drop=bb.get('drop_rate', 0.),
+        drop_path=bb.get('drop_path_rate', 0.),
+        use_layer_scale=bb.get('use_layer_scale', True),
+        layer_scale_init_value=bb.get('layer_scale_init_value', 1e-5),
+        use_adaptive_fusion=bb.get('use_adaptive_fusion', True),
+        num_heads=arch['num_heads'],
+        qkv_bias=bb.get('qkv_bias', False),
+        qkv_scale=bb.get('qk_scale', None),
+        hierarchical=bb.get('hierarchical', False),
+        num_joints=bb.get('num_joints', 17),
+        use_temporal_similarity=bb.get('use_temporal_similarity', True),
+        temporal_connection_len=bb.get('temporal_connection_len', 1),
+        use_tcn=bb.get('use_tcn', False),
+        graph_only=bb.get('graph_only', False),
+        neighbour_num=arch['neighbour_num'],
+        n_frames=arch['num_frames'])
+    torch.manual_seed(0)
+    model = Official(**kwargs)
+    model.train()
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    loss = MODELS.build(head.loss)
+    return model, loss, (arch['num_frames'], kwargs['num_joints'],
+                         kwargs['dim_in'])
+
+
+def measure_point(config: str, with_cp: str, batch: int, args,
+                  official: Optional[str] = None) -> dict:
+    """One point; ``official`` (a checkout) measures the upstream model."""
     import gc
 
     import torch
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    model = build_pose3d_model(config, args.num_frames, with_cp).to(device)
+    if official:
+        model, loss_module, shape = build_official_model(
+            config, args.num_frames, official)
+        model.to(device)
+
+        def forward(inputs):
+            return model(inputs)
+    else:
+        model = build_pose3d_model(config, args.num_frames,
+                                   with_cp).to(device)
+        b = model.backbone
+        loss_module = model.head.loss_module
+        shape = (b.num_frames, b.num_joints, b.in_channels)
+
+        def forward(inputs):
+            return model.head.forward(model.extract_feat(inputs))
     model.train()
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=5e-4, weight_decay=0.01)
-    b = model.backbone
-    shape = (b.num_frames, b.num_joints, b.in_channels)
     x = torch.randn(batch, *shape, device=device)
     target = torch.randn(batch, shape[0], shape[1], 3, device=device)
     weight = torch.ones(batch, shape[0], shape[1], 1, device=device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        pred = model.head.forward(model.extract_feat(x))
-        loss = model.head.loss_module(pred, target, weight)
+        pred = forward(x)
+        loss = loss_module(pred, target, weight)
         loss.backward()
         optimizer.step()
 
@@ -208,6 +308,8 @@ def run_code(code_dir: str, configs: List[str], with_cp: List[str],
         cmd += ['--threads', str(args.threads)]
     if args.num_frames:
         cmd += ['--num-frames', str(args.num_frames)]
+    if OFFICIAL in with_cp:
+        cmd += ['--official', args.official]
     env = dict(os.environ, **MMAP_ENV)
     env['PYTHONPATH'] = os.pathsep.join(
         [code_dir] + [p for p in env.get('PYTHONPATH', '').split(os.pathsep)
@@ -261,11 +363,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--baseline', nargs='+', default=[],
                         help='LABEL=DIR checkouts of mmext to compare')
+    parser.add_argument('--official', default=None,
+                        help='a checkout of TaatiTeam/MotionAGFormer: add '
+                        'the upstream model as the reference row')
     parser.add_argument('--out', help='write the Markdown table here')
     parser.add_argument('--worker', action='store_true',
                         help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     for value in args.with_cp:
+        if value == OFFICIAL and args.worker:
+            continue
         try:
             parse_with_cp(value)
         except argparse.ArgumentTypeError as err:
@@ -291,13 +398,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     for path in args.configs:
         if not os.path.isfile(path):
             parser.error(f'config file {path!r} does not exist')
+    if args.official is not None:
+        model_py = os.path.join(args.official, 'model', 'MotionAGFormer.py')
+        if not os.path.isfile(model_py):
+            parser.error(f'--official {args.official!r}: expected a '
+                         f'checkout of TaatiTeam/MotionAGFormer (no '
+                         f'{model_py})')
+        args.official = os.path.abspath(args.official)
 
-    rows = [(label, code, cfg, 'off') for label, code in baselines
-            for cfg in args.configs]
+    rows = []
+    if args.official:
+        rows += [('official', repo, cfg, OFFICIAL) for cfg in args.configs]
+    rows += [(label, code, cfg, 'off') for label, code in baselines
+             for cfg in args.configs]
     rows += [('this', repo, cfg, cp) for cfg in args.configs
              for cp in args.with_cp]
     configs = [os.path.abspath(c) for c in args.configs]
-    runs = [(label, code, ['off']) for label, code in baselines]
+    runs = [('official', repo, [OFFICIAL])] if args.official else []
+    runs += [(label, code, ['off']) for label, code in baselines]
     runs.append(('this', repo, list(args.with_cp)))
     samples, failed = {}, {}
     for _ in range(args.rounds):
@@ -336,24 +454,45 @@ def main(argv: Optional[List[str]] = None) -> int:
             code=row[0], config=os.path.basename(row[2])[:-3],
             with_cp=row[3], frames=frames, slope=slope / 1024,
             icpt=icpt / 1024, resid=resid, per243=slope / 1024 * 243 /
-            frames, ms=step_ms / bmax))
+            frames, ms=step_ms / bmax, at_bmax=growth[-1] / bmax))
+    ref = {r['config']: r for r in out
+           if r['code'] == 'official' and 'failed' not in r}
+    off = {r['config']: r for r in out
+           if r['code'] == 'this' and r['with_cp'] == 'off'
+           and 'failed' not in r}
     unit = 'GPU' if args.device.startswith('cuda') else 'CPU'
     header = ['code', 'config', 'with_cp', 'T',
               f'{unit} GiB/sample (slope)', 'intercept GiB',
               'fit resid MiB', 'GiB/sample x 243/T', 'step ms/sample']
-    cells = []
+    if ref:
+        header += [f'MiB/sample at batch {bmax}', 'vs official (slope)',
+                   f'vs official (batch {bmax})']
+    if off:
+        header.append('time vs off')
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
     for r in out:
         if 'failed' in r:
-            cells.append([r['code'], r['config'], r['with_cp'], '-',
-                          f"failed: {r['failed']}"] + ['-'] * 4)
+            lines.append('| ' + ' | '.join(
+                [r['code'], r['config'], r['with_cp'], '-',
+                 f"failed: {r['failed']}"] + ['-'] *
+                (len(header) - 5)) + ' |')
             continue
-        cells.append([
+        cells = [
             r['code'], r['config'], r['with_cp'], str(r['frames']),
             f"{r['slope']:.3f}", f"{r['icpt']:.3f}", f"{r['resid']:.1f}",
             f"{r['per243']:.3f}", f"{r['ms']:.0f}"
-        ])
-    from mmext.utils.profiling import markdown_table  # driver only
-    table = markdown_table(header, cells)
+        ]
+        if ref:
+            base = ref.get(r['config'])
+            cells.append(f"{r['at_bmax']:.0f}")
+            cells += [f"{r['slope'] / base['slope']:.3f}x",
+                      f"{r['at_bmax'] / base['at_bmax']:.3f}x"] if base \
+                else ['-', '-']
+        if off:
+            base = off.get(r['config'])
+            cells.append(f"{r['ms'] / base['ms']:.2f}x" if base else '-')
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    table = '\n'.join(lines)
     print(f'\nbatch sizes {args.batch_sizes}, device {args.device}, '
           f'threads {args.threads}, {args.steps} timed steps at batch '
           f'{bmax}, {args.rounds} round(s)')

@@ -6,7 +6,9 @@
         --pose2d-config POSE.py --pose2d-checkpoint POSE.pth \\
         [--all [--max-persons P]] [--out-dir DIR] [--no-render] \\
         [--bbox-thr 0.3] [--iou-thr 0.3] [--max-age 10] [--max-gap 10] \\
-        [--stride S] [--no-flip] [--device cpu]
+        [--stride S] [--no-flip] [--device cpu] \\
+        [--keypoint-convention motionbert|motionagformer-demo] \\
+        [--tail pad|resample]
 
     # live: camera 0, or raw bgr24 frames on stdin, or a file read online
     python tools/inference/pose3d_video.py 0 LIFTER_CONFIG LIFTER_CKPT ... \\
@@ -25,6 +27,17 @@ the run's timings) and ``<name>_3d.mp4`` (the video with the 2D skeletons
 beside the 3D skeletons). Frames without a pose are NaN (``null`` in JSON).
 With ``--stream`` the outputs are ``<name>_stream_3d.npy`` and
 ``<name>_stream.json``; see ``docs/tools/pose3d_video.md``.
+
+``--keypoint-convention`` picks the COCO-17 -> Human3.6M conversion
+(``mmext.apis.video.keypoints``): ``motionbert`` (MotionBERT's
+``coco2h36m``) or ``motionagformer-demo`` (MotionAGFormer's demo, MHFormer's
+heuristic with an extrapolated head top). The default is the one the
+lifter's checkpoint records in ``meta['keypoint_convention']`` (the
+official-weights converter writes ``motionagformer-demo``), else
+``motionbert``. ``--tail`` handles the frames no full window covers:
+``pad`` (repeat the last frame) or ``resample`` (stretch them to the window,
+as MotionAGFormer's ``demo/vis.py``); the default is ``resample`` with the
+``motionagformer-demo`` convention, else ``pad``.
 """
 import argparse
 import json
@@ -59,6 +72,19 @@ def parse_args(argv=None):
         '--stride', type=int, default=None, help='lifter window step (1..T)')
     parser.add_argument(
         '--no-flip', action='store_true', help='no flip-test averaging')
+    parser.add_argument(
+        '--keypoint-convention',
+        choices=('motionbert', 'motionagformer-demo'),
+        default=None,
+        help='COCO-17 -> H36M conversion (default: the one the lifter '
+        "checkpoint's meta records, else motionbert)")
+    parser.add_argument(
+        '--tail',
+        choices=('pad', 'resample'),
+        default=None,
+        help='frames no full window covers: pad with the last frame, or '
+        'resample to the window as MotionAGFormer\'s demo (default: '
+        'resample with --keypoint-convention motionagformer-demo, else pad)')
     parser.add_argument(
         '--stream',
         action='store_true',
@@ -118,7 +144,9 @@ def run_offline(args, lifter, detector, pose2d, out_dir, stem):
         progress=not args.quiet,
         max_gap=args.max_gap,
         stride=args.stride,
-        flip=not args.no_flip)
+        flip=not args.no_flip,
+        keypoint_convention=args.keypoint_convention,
+        tail=args.tail)
     if not result['track_ids']:
         raise ValueError(f'{args.video}: no person was detected in any '
                          f'frame (--bbox-thr {args.bbox_thr}); nothing to '
@@ -158,6 +186,8 @@ def run_offline(args, lifter, detector, pose2d, out_dir, stem):
         joint_order_2d='coco',
         units=UNITS,
         max_gap=args.max_gap,
+        keypoint_convention=result['keypoint_convention'],
+        tail=result['tail'],
         num_tracks=result['num_tracks'],
         timings=result['timings'],
         persons=persons)
@@ -208,7 +238,9 @@ def summary(result, paths) -> str:
         f"  size: {result['image_size'][0]}x{result['image_size'][1]}",
         f"tracks found: {result['num_tracks']}  persons kept: "
         f"{len(result['track_ids'])}  detections/frame: "
-        f"{result['detections_per_frame'].mean():.2f}"
+        f"{result['detections_per_frame'].mean():.2f}",
+        f"keypoint convention: {result['keypoint_convention']}  tail: "
+        f"{result['tail']}"
     ]
     for p, tid in enumerate(result['track_ids']):
         gaps = result['long_gaps'][p]
@@ -268,7 +300,8 @@ def run_stream(args, lifter, detector, pose2d, out_dir, stem):
         bbox_thr=args.bbox_thr,
         det_cat_id=args.det_cat_id,
         iou_thr=args.iou_thr,
-        max_age=args.max_age)
+        max_age=args.max_age,
+        keypoint_convention=args.keypoint_convention)
     print(f'streaming: lifter T = {stream.lifter.num_frames} frames, '
           f'{"causal" if stream.lifter.causal else "non-causal"}; latency '
           f'{stream.latency} frames ({stream.latency / fps * 1000:.0f} ms at '
@@ -304,6 +337,7 @@ def run_stream(args, lifter, detector, pose2d, out_dir, stem):
         fps=fps,
         image_size=list(size),
         latency_frames=stream.latency,
+        keypoint_convention=stream.keypoint_convention,
         causal_lifter=stream.lifter.causal,
         window_frames=stream.lifter.num_frames,
         units=UNITS,

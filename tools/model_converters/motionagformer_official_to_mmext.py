@@ -14,6 +14,12 @@ its MPI-INF-3DHP weights (``train_3dhp.py``) use 3DHP's 17-joint order
 output's ``meta['joint_order']``; mmext's MPI-INF-3DHP configs refuse a
 checkpoint whose order differs from their data's (``JointOrderCheckHook``),
 and ``*_mpi-inf-3dhp-order.py`` evaluates 3DHP weights in their own order.
+``--keypoint-convention`` (default ``motionagformer-demo``) is stored in
+``meta['keypoint_convention']``: the COCO-17 -> Human3.6M conversion the
+weights are used with in the wild. Upstream's demo (``demo/vis.py``) feeds
+its weights MHFormer's ``coco_h36m`` heuristic (``demo/lib/preprocess.py``),
+so ``tools/inference/pose3d_video.py`` uses that for converted upstream weights unless
+told otherwise (see docs/tools/pose3d_video.md).
 ``--num-frames`` (upstream config ``n_frames``) is required for checkpoints
 with MS-TCN in the graph stream, which hold no frame-sized parameter.
 
@@ -44,6 +50,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='joint order of the data the checkpoint was trained on: h36m '
         '(upstream Human3.6M weights) or 3dhp (upstream MPI-INF-3DHP '
         'weights, trained by train_3dhp.py on 3DHP order)')
+    parser.add_argument(
+        '--keypoint-convention', default='motionagformer-demo',
+        choices=('motionagformer-demo', 'motionbert'),
+        help='COCO-17 -> H36M conversion the weights are meant for in the '
+        "wild, stored in meta['keypoint_convention'] (default: "
+        "motionagformer-demo, the one upstream's demo/vis.py uses)")
     parser.add_argument(
         '--num-frames', type=int, default=None,
         help='clip length (upstream config n_frames); required for MS-TCN '
@@ -83,11 +95,14 @@ def main(argv: Optional[List[str]] = None) -> int:
             meta=dict(
                 converted_from=osp.basename(args.src),
                 config=cfg,
-                joint_order=args.joint_order)),
+                joint_order=args.joint_order,
+                keypoint_convention=args.keypoint_convention)),
         args.dst)
     print(f'wrote {len(converted)} tensors to {args.dst}')
     print(f'backbone=dict(type="MotionAGFormer", **{cfg["backbone"]})')
     print(f'head=dict(type="MotionRegressionHead", **{cfg["head"]})')
+    print(f'keypoint convention (in-the-wild COCO -> H36M): '
+          f'{args.keypoint_convention}')
     print(f'joint order: {args.joint_order} (num_heads and neighbour_num '
           'are not stored in a checkpoint: take them from its upstream '
           'config)')

@@ -2,12 +2,15 @@
 # (``data_train_3dhp.npz``, ``data_test_3dhp.npz``), joints re-ordered to
 # Human3.6M's 17-joint order by ``MPIINF3DHPDataset`` (``joint_order='h36m'``;
 # upstream's own 3DHP weights need ``*_mpi-inf-3dhp-order.py``).
-# As upstream (MotionAGFormer configs/mpi/*.yaml, train_3dhp.py): training
+# As upstream (TaatiTeam/MotionAGFormer at 4756fd1: stride: 9 in
+# configs/mpi/MotionAGFormer-base.yaml:37, train_3dhp.py): training
 # clips every 9 frames; validation and test = the official protocol, one
 # window centred on every valid test frame, only the centre scored; PCK@150mm
 # and AUC (0-150 mm, step 5) over the toolkit's 14 joints, MPJPE over all 17.
 # ``test_protocol='clips'`` scores whole consecutive clips instead (faster).
-# Like upstream, validation runs on the test set (3DHP has no other split),
+# Like upstream (train_3dhp.py:181 builds the evaluation set with
+# train=False and evaluates it every epoch, :258-259), validation runs on
+# the test set (3DHP has no other split),
 # so the "best" checkpoint is selected on test. See docs/pose3d/data.md.
 # Leaf configs merge into the dataloaders, e.g.
 #   train_dataloader = dict(dataset=dict(data_root='data/h36m_demo/'

@@ -10,8 +10,10 @@ Stages (each timed, each with a progress bar when ``progress=True``):
 3. ``pose2d``: decode again and run the mmpose top-down model on the kept
    tracks' boxes only (:func:`estimate_pose2d`), COCO-17.
 4. ``lift``: per person, fill short gaps (:func:`fill_gaps`), convert to
-   Human3.6M-17 (:func:`coco_to_h36m`) and lift every run of valid frames
-   with :func:`mmext.apis.lift_sequence` (sliding windows, flip averaging).
+   Human3.6M-17 in the lifter's keypoint convention
+   (:func:`convert_coco_to_h36m`) and lift every run of valid frames with
+   :func:`mmext.apis.lift_sequence` (sliding windows, flip averaging; the
+   uncovered tail padded or resampled).
 
 Frames where a person has no pose (outside the track, or in a gap longer
 than ``max_gap``) are NaN in the outputs and ``False`` in ``valid``.
@@ -23,7 +25,8 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from .io import iter_video, probe_video
-from .keypoints import coco_to_h36m, fill_gaps
+from .keypoints import (checkpoint_keypoint_convention, convert_coco_to_h36m,
+                        fill_gaps, resolve_keypoint_convention)
 from .models import detect_persons, estimate_pose2d
 from .tracking import main_track, track_boxes
 
@@ -131,18 +134,33 @@ def lift_tracks(result: Dict,
                 stride: Optional[int] = None,
                 flip: bool = True,
                 batch_size: int = 32,
-                progress: bool = True) -> Dict:
+                progress: bool = True,
+                keypoint_convention: Optional[str] = None,
+                tail: Optional[str] = None) -> Dict:
     """Stage 4: gap filling, COCO -> H36M and 3D lifting, per person.
+
+    ``keypoint_convention`` (``'motionbert'`` | ``'motionagformer-demo'``,
+    see :mod:`.keypoints`) defaults to the one the lifter's checkpoint
+    records (:func:`checkpoint_keypoint_convention`); ``tail`` (``'pad'`` |
+    ``'resample'``, see :func:`mmext.apis.lift_sequence`) defaults to
+    ``'resample'`` with the MotionAGFormer demo's convention (as its
+    ``vis.py``) and to ``'pad'`` otherwise.
 
     Adds to ``result`` (and returns it): ``keypoints_h36m`` (P, N, 17, 3)
     2D + score in H36M order (NaN where not valid), ``keypoints_3d``
     (P, N, 17, 3) root-relative 3D (:func:`mmext.apis.lift_sequence`
     units; NaN where not valid), ``valid`` / ``interpolated`` (P, N),
-    ``long_gaps`` (per person, ``[start, end)`` frame ranges) and
-    ``timings['lift']``.
+    ``long_gaps`` (per person, ``[start, end)`` frame ranges),
+    ``keypoint_convention``, ``tail`` and ``timings['lift']``.
     """
     from mmext.apis import lift_sequence
     t0 = time.perf_counter()
+    if keypoint_convention is None:
+        keypoint_convention = checkpoint_keypoint_convention(lifter)
+    keypoint_convention = resolve_keypoint_convention(keypoint_convention)
+    if tail is None:
+        tail = 'resample' if keypoint_convention == 'motionagformer-demo' \
+            else 'pad'
     coco = result['keypoints_coco']
     num_p, num = coco.shape[:2]
     h36m = np.full_like(coco, np.nan)
@@ -156,7 +174,8 @@ def lift_tracks(result: Dict,
         fills.append(fill)
         valid[p], interp[p] = fill.valid, fill.interpolated
         long_gaps.append([list(g) for g in fill.long_gaps])
-        h36m[p][fill.valid] = coco_to_h36m(fill.keypoints[fill.valid])
+        h36m[p][fill.valid] = convert_coco_to_h36m(
+            fill.keypoints[fill.valid], keypoint_convention)
     total = sum(len(f.segments) for f in fills)
     bar = Progress('lift', total, progress)
     for p, fill in enumerate(fills):
@@ -167,7 +186,8 @@ def lift_tracks(result: Dict,
                 result['image_size'],
                 stride=stride,
                 flip=flip,
-                batch_size=batch_size)
+                batch_size=batch_size,
+                tail=tail)
             bar.update()
     bar.close()
     result.update(
@@ -176,7 +196,9 @@ def lift_tracks(result: Dict,
         valid=valid,
         interpolated=interp,
         long_gaps=long_gaps,
-        max_gap=max_gap)
+        max_gap=max_gap,
+        keypoint_convention=keypoint_convention,
+        tail=tail)
     result['timings']['lift'] = time.perf_counter() - t0
     return result
 
@@ -188,9 +210,11 @@ def video_to_pose3d(video: str, detector, pose2d, lifter,
     See :func:`video_to_pose2d` (``all_persons``, ``max_persons``,
     ``bbox_thr``, ``det_cat_id``, ``iou_thr``, ``max_age``,
     ``max_frames``, ``progress``) and :func:`lift_tracks` (``max_gap``,
-    ``stride``, ``flip``, ``batch_size``).
+    ``stride``, ``flip``, ``batch_size``, ``keypoint_convention``,
+    ``tail``).
     """
-    lift_keys = ('max_gap', 'stride', 'flip', 'batch_size')
+    lift_keys = ('max_gap', 'stride', 'flip', 'batch_size',
+                 'keypoint_convention', 'tail')
     lift_kwargs = {k: kwargs.pop(k) for k in lift_keys if k in kwargs}
     result = video_to_pose2d(video, detector, pose2d, **kwargs)
     return lift_tracks(

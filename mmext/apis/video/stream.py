@@ -30,7 +30,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .keypoints import coco_to_h36m
+from .keypoints import (checkpoint_keypoint_convention, convert_coco_to_h36m,
+                        resolve_keypoint_convention)
 from .models import detect_persons, estimate_pose2d
 from .tracking import IoUTracker
 
@@ -167,6 +168,8 @@ class VideoPoseStream:
     to Human3.6M and push to a :class:`StreamingLifter`. A frame without
     the followed person repeats the last pose with scores 0 (no look-ahead
     interpolation online). Frames before the first pose give nothing.
+    ``keypoint_convention`` (COCO -> H36M, see :mod:`.keypoints`) defaults
+    to the one the lifter's checkpoint records.
 
     ``timings`` holds, per pushed frame, the seconds spent in ``detect``,
     ``pose2d`` and ``lift``.
@@ -182,8 +185,13 @@ class VideoPoseStream:
                  bbox_thr: float = 0.3,
                  iou_thr: float = 0.3,
                  max_age: int = 10,
-                 det_cat_id: int = 0):
+                 det_cat_id: int = 0,
+                 keypoint_convention: Optional[str] = None):
         self.detector, self.pose2d = detector, pose2d
+        if keypoint_convention is None:
+            keypoint_convention = checkpoint_keypoint_convention(lifter)
+        self.keypoint_convention = resolve_keypoint_convention(
+            keypoint_convention)
         self.lifter = StreamingLifter(lifter, image_size, latency, flip)
         self.tracker = IoUTracker(iou_thr, max_age)
         self.bbox_thr = bbox_thr
@@ -223,7 +231,8 @@ class VideoPoseStream:
         t2 = time.perf_counter()
         out = None
         if pose is not None:
-            self._last_pose = coco_to_h36m(pose)
+            self._last_pose = convert_coco_to_h36m(
+                pose, self.keypoint_convention)
             out = self.lifter.push(self._last_pose, f)
         elif self._last_pose is not None:
             held = self._last_pose.copy()

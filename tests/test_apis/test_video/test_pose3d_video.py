@@ -86,9 +86,35 @@ def test_offline_outputs(files, offline, capsys):
     assert person['frames_detected'] == N and person['long_gaps'] == []
     np.testing.assert_allclose(person['keypoints_3d'], pred, rtol=1e-6)
     assert set(meta['timings']) >= {'detect', 'track', 'pose2d', 'lift'}
+    # a checkpoint without meta['keypoint_convention']: MotionBERT's
+    assert (meta['keypoint_convention'], meta['tail']) == ('motionbert',
+                                                           'pad')
     count, size = _frame_count(paths['mp4'])
     assert count == N
     assert size[1] == H and size[0] > W  # video | 3D panel
+
+
+def test_motionagformer_demo_convention(files, offline):
+    """--keypoint-convention motionagformer-demo: MHFormer's COCO -> H36M
+    and, by default, the official demo's resampled tail."""
+    from mmext.apis.video.keypoints import coco_to_h36m_motionagformer_demo
+    out = files['tmp'] / 'demo_convention'
+    result, paths = pose3d_video.main(
+        _args(files, out, '--no-render', '--keypoint-convention',
+              'motionagformer-demo'))
+    coco = np.load(paths['npy_2d'])
+    model = init_lifter(LIFTER_CFG, files['lifter'])
+    expect = lift_sequence(model, coco_to_h36m_motionagformer_demo(coco),
+                           (W, H), tail='resample')
+    np.testing.assert_allclose(np.load(paths['npy_3d']), expect, rtol=1e-5,
+                               atol=1e-6)
+    with open(paths['json']) as f:
+        meta = json.load(f)
+    assert (meta['keypoint_convention'], meta['tail']) == (
+        'motionagformer-demo', 'resample')
+    # the 2D is the same; the 3D differs from the MotionBERT convention's
+    np.testing.assert_array_equal(coco, np.load(offline[1]['npy_2d']))
+    assert np.abs(expect - np.load(offline[1]['npy_3d'])).max() > 1e-4
 
 
 def test_all_persons(files):
