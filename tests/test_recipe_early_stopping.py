@@ -72,7 +72,8 @@ def _lookup(cfg, key):
 
 def _stopping_hooks(cfg):
     return [h for h in cfg.get('custom_hooks', [])
-            if h['type'] in ('EarlyStoppingHook', 'mmengine.EarlyStoppingHook')]
+            if h['type'] in ('EarlyStoppingHook',
+                             'mmengine.EarlyStoppingHook')]
 
 
 STOPPING = [p for p in CONFIGS if _stopping_hooks(_cfg(p))]

@@ -18,8 +18,8 @@ and ``*_mpi-inf-3dhp-order.py`` evaluates 3DHP weights in their own order.
 ``meta['keypoint_convention']``: the COCO-17 -> Human3.6M conversion the
 weights are used with in the wild. Upstream's demo (``demo/vis.py``) feeds
 its weights MHFormer's ``coco_h36m`` heuristic (``demo/lib/preprocess.py``),
-so ``tools/inference/pose3d_video.py`` uses that for converted upstream weights unless
-told otherwise (see docs/tools/pose3d_video.md).
+so ``tools/inference/pose3d_video.py`` uses that for converted upstream
+weights unless told otherwise (see docs/tools/pose3d_video.md).
 ``--num-frames`` (upstream config ``n_frames``) is required for checkpoints
 with MS-TCN in the graph stream, which hold no frame-sized parameter.
 
