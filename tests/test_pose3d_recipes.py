@@ -14,7 +14,7 @@ from mmext.utils import load_config
 MAG = ROOT / 'configs/pose3d/motionagformer'
 THREEDHP = 'motionagformer-b_81frm_1xb16-90e_mpi-inf-3dhp.py'
 THREEDHP_ORDER = 'motionagformer-b_81frm_1xb16-90e_mpi-inf-3dhp-order.py'
-THREEDHP_ADAMW = 'motionagformer-b_81frm_1xb16-adamw-90e_mpi-inf-3dhp.py'
+THREEDHP_ADAMW = 'motionagformer-b_81frm_1xb16-90e-adamw_mpi-inf-3dhp.py'
 H36M = 'motionagformer-b_243frm_1xb16-60e_h36m.py'
 
 

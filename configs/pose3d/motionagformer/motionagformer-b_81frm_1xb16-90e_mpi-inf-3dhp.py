@@ -3,7 +3,7 @@
 # 9 frames, 90 epochs, upstream's 3DHP optimizer (Adam with amsgrad, no
 # weight decay, lr 5e-4 x 0.99 per epoch: _base_/schedules/
 # pose3d_adam-amsgrad_90e.py cites train_3dhp.py); the AdamW variant is
-# motionagformer-b_81frm_1xb16-adamw-90e_mpi-inf-3dhp.py. Evaluated with the
+# motionagformer-b_81frm_1xb16-90e-adamw_mpi-inf-3dhp.py. Evaluated with the
 # official centre-frame protocol
 # (configs/_base_/datasets/mpi_inf_3dhp.py). Joints in H36M order: official
 # MotionAGFormer 3DHP weights (3DHP order) are refused at load by
