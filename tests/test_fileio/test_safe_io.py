@@ -166,9 +166,12 @@ def test_3dhp_dataset_reader_refuses_crafted_npz(tmp_path):
 def test_beat2_converter_refuses_crafted_npz(tmp_path, monkeypatch):
     from mmext.datasets.gesture import converters
 
-    # the SMPL-X model is the user's licensed file: stand in for it, so the
-    # converter reaches the BEAT2 npz load
-    monkeypatch.setattr(converters, '_load_smplx_model', lambda path: {})
+    # the SMPL-X model is the user's licensed file: stand in for it (with
+    # the hand means BEAT2 poses are relative to), so the converter reaches
+    # the BEAT2 npz load
+    monkeypatch.setattr(
+        converters, '_load_smplx_model',
+        lambda path: dict(hands_meanl=np.zeros(45), hands_meanr=np.zeros(45)))
     monkeypatch.setattr(
         converters, 'smplx_parents',
         lambda model: list(range(len(converters.SMPLX_JOINTS))))
