@@ -1,12 +1,13 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Tests of tools/model_converters/motionagformer_official_to_mmext.py."""
 import copy
-import importlib.util
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_tool
 
+from mmext.apis.model_conversion import convert_motionagformer_checkpoint
 from mmext.models.pose3d.backbones import MotionAGFormer
 
 TOOL = (Path(__file__).parents[2] / 'tools' / 'model_converters' /
@@ -20,11 +21,9 @@ TINY = dict(
     neighbour_num=2)
 
 
-def _load_tool():
-    spec = importlib.util.spec_from_file_location('mag_converter', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _convert(src, dst, **kwargs):
+    return convert_motionagformer_checkpoint(str(src), str(dst), 'h36m',
+                                             **kwargs)
 
 
 def _official_checkpoint(backbone):
@@ -39,16 +38,14 @@ def _official_checkpoint(backbone):
     return dict(epoch=3, lr=5e-4, min_loss=40.0, model=model)
 
 
-def test_converter_writes_a_strictly_loadable_checkpoint(tmp_path, capsys):
+def test_converter_writes_a_strictly_loadable_checkpoint(tmp_path):
     torch.manual_seed(0)
     backbone = MotionAGFormer(arch=copy.deepcopy(TINY))
     ckpt = _official_checkpoint(backbone)
     src, dst = tmp_path / 'official.pth.tr', tmp_path / 'mmext.pth'
     torch.save(ckpt, src)
 
-    assert _load_tool().main(
-        [str(src), str(dst), '--joint-order', 'h36m']) == 0
-    assert f'wrote {len(ckpt["model"])} tensors' in capsys.readouterr().out
+    assert _convert(src, dst)['num_tensors'] == len(ckpt['model'])
 
     out = torch.load(dst, map_location='cpu', weights_only=True)
     sd = out['state_dict']
@@ -72,45 +69,49 @@ def test_converter_writes_a_strictly_loadable_checkpoint(tmp_path, capsys):
         torch.testing.assert_close(fresh.eval()(x), backbone.eval()(x))
 
 
-def test_converter_refuses_foreign_keys(tmp_path, capsys):
+def test_converter_refuses_foreign_keys(tmp_path):
     backbone = MotionAGFormer(arch=copy.deepcopy(TINY))
     ckpt = _official_checkpoint(backbone)
     ckpt['model']['module.layers.0.adapter.weight'] = torch.zeros(4)
     del ckpt['model']['module.norm.bias']
     src = tmp_path / 'bad.pth'
     torch.save(ckpt, src)
-    assert _load_tool().main([str(src), str(tmp_path / 'out.pth'),
-                             '--joint-order', 'h36m']) == 1
-    err = capsys.readouterr().err
-    assert "unexpected keys ['backbone.layers.0.adapter.weight']" in err
-    assert "missing keys ['backbone.norm.bias']" in err
+    with pytest.raises(ValueError) as err:
+        _convert(src, tmp_path / 'out.pth')
+    assert "unexpected keys ['backbone.layers.0.adapter.weight']" in str(
+        err.value)
+    assert "missing keys ['backbone.norm.bias']" in str(err.value)
     assert not (tmp_path / 'out.pth').exists()
 
 
-def test_converter_refuses_non_checkpoints(tmp_path, capsys):
+def test_converter_refuses_non_checkpoints(tmp_path):
     src = tmp_path / 'weird.pth'
     torch.save(dict(epoch=1, optimizer={}), src)
-    assert _load_tool().main([str(src), str(tmp_path / 'o.pth'),
-                             '--joint-order', 'h36m']) == 1
-    assert 'has no "model" entry' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='has no "model" entry'):
+        _convert(src, tmp_path / 'o.pth')
+    # the command line: the same message as one line, exit code 1
+    proc = run_tool([TOOL, src, tmp_path / 'o.pth', '--joint-order', 'h36m'])
+    assert proc.returncode == 1
+    assert proc.stderr.startswith('error: ') and \
+        proc.stderr.count('\n') == 1 and 'has no "model" entry' in proc.stderr
 
 
 def test_converter_cli_requires_two_paths():
-    with pytest.raises(SystemExit):
-        _load_tool().parse_args(['only_one.pth'])
+    proc = run_tool([TOOL, 'only_one.pth'])
+    assert proc.returncode == 2 and 'dst' in proc.stderr
 
 
 @pytest.mark.parametrize('flag, expected', [
     ([], 'motionagformer-demo'),
     (['--keypoint-convention', 'motionbert'], 'motionbert')])
-def test_converter_records_the_keypoint_convention(tmp_path, capsys, flag,
+def test_converter_records_the_keypoint_convention(tmp_path, flag,
                                                    expected):
     backbone = MotionAGFormer(arch=copy.deepcopy(TINY))
     src, dst = tmp_path / 'official.pth.tr', tmp_path / 'mmext.pth'
     torch.save(_official_checkpoint(backbone), src)
-    assert _load_tool().main(
-        [str(src), str(dst), '--joint-order', 'h36m', *flag]) == 0
+    proc = run_tool([TOOL, src, dst, '--joint-order', 'h36m', *flag])
+    assert proc.returncode == 0, proc.stderr
     meta = torch.load(dst, map_location='cpu', weights_only=True)['meta']
     assert meta['keypoint_convention'] == expected
     assert f'keypoint convention (in-the-wild COCO -> H36M): {expected}' \
-        in capsys.readouterr().out
+        in proc.stdout

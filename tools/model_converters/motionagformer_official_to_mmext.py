@@ -30,13 +30,14 @@ runs. The destination holds ``{'state_dict': ..., 'meta': ...}`` with keys
 ``backbone.*`` (:class:`mmext.models.pose3d.MotionAGFormer`),
 ``head.pre_logits.fc.*`` and ``head.fc.*`` (mmpose ``MotionRegressionHead``);
 load it with ``load_from`` or ``init_cfg=dict(type='Pretrained', ...)``.
+The conversion is :func:`mmext.apis.model_conversion.
+convert_motionagformer_checkpoint`; this tool parses the arguments.
 """
 import argparse
-import os.path as osp
-import sys
 from typing import List, Optional
 
-import torch
+from mmext.apis.model_conversion import (JOINT_ORDERS, KEYPOINT_CONVENTIONS,
+                                         convert_motionagformer_checkpoint)
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -46,13 +47,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('src', help='official checkpoint (ckpt["model"])')
     parser.add_argument('dst', help='output path')
     parser.add_argument(
-        '--joint-order', required=True, choices=('h36m', '3dhp'),
+        '--joint-order', required=True, choices=JOINT_ORDERS,
         help='joint order of the data the checkpoint was trained on: h36m '
         '(upstream Human3.6M weights) or 3dhp (upstream MPI-INF-3DHP '
         'weights, trained by train_3dhp.py on 3DHP order)')
     parser.add_argument(
         '--keypoint-convention', default='motionagformer-demo',
-        choices=('motionagformer-demo', 'motionbert'),
+        choices=KEYPOINT_CONVENTIONS,
         help='COCO-17 -> H36M conversion the weights are meant for in the '
         "wild, stored in meta['keypoint_convention'] (default: "
         "motionagformer-demo, the one upstream's demo/vis.py uses)")
@@ -64,41 +65,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Run the conversion; returns the process exit code."""
+    """Run the conversion; errors reach the user as one line (cli_main)."""
     args = parse_args(argv)
-    # Imported late so that ``--help`` works without the model stack.
-    from mmext.models.pose3d.backbones import (convert_official_state_dict,
-                                               infer_official_config)
-
-    ckpt = torch.load(args.src, map_location='cpu', weights_only=True)
-    if isinstance(ckpt, dict) and 'model' in ckpt:
-        state_dict = ckpt['model']
-    elif isinstance(ckpt, dict) and ckpt and all(
-            isinstance(v, torch.Tensor) for v in ckpt.values()):
-        state_dict = ckpt  # a bare state_dict
-    else:
-        keys = list(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
-        print(f'error: {args.src} has no "model" entry (found {keys}); '
-              'expected an official MotionAGFormer checkpoint',
-              file=sys.stderr)
-        return 1
-    try:
-        converted = convert_official_state_dict(
-            state_dict, num_frames=args.num_frames)
-        cfg = infer_official_config(state_dict, num_frames=args.num_frames)
-    except (KeyError, ValueError) as err:
-        print(f'error: {args.src}: {err.args[0]}', file=sys.stderr)
-        return 1
-    torch.save(
-        dict(
-            state_dict=converted,
-            meta=dict(
-                converted_from=osp.basename(args.src),
-                config=cfg,
-                joint_order=args.joint_order,
-                keypoint_convention=args.keypoint_convention)),
-        args.dst)
-    print(f'wrote {len(converted)} tensors to {args.dst}')
+    out = convert_motionagformer_checkpoint(
+        args.src, args.dst, args.joint_order, args.keypoint_convention,
+        args.num_frames)
+    cfg = out['config']
+    print(f'wrote {out["num_tensors"]} tensors to {args.dst}')
     print(f'backbone=dict(type="MotionAGFormer", **{cfg["backbone"]})')
     print(f'head=dict(type="MotionRegressionHead", **{cfg["head"]})')
     print(f'keypoint convention (in-the-wild COCO -> H36M): '

@@ -218,16 +218,11 @@ def _official_style(model):
 
 def test_converted_upstream_weights_default_to_the_demo_convention(
         model, tmp_path):
-    import importlib.util
-
+    from mmext.apis.model_conversion import convert_motionagformer_checkpoint
     from mmext.apis.video import lift_tracks
-    tool = ROOT / 'tools/model_converters/motionagformer_official_to_mmext.py'
-    spec = importlib.util.spec_from_file_location('mag_converter', tool)
-    converter = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(converter)
     src, dst = tmp_path / 'official.pth.tr', tmp_path / 'mmext.pth'
     torch.save(_official_style(model), src)
-    assert converter.main([str(src), str(dst), '--joint-order', 'h36m']) == 0
+    convert_motionagformer_checkpoint(str(src), str(dst), 'h36m')
     meta = torch.load(dst, weights_only=True)['meta']
     assert meta['keypoint_convention'] == 'motionagformer-demo'
     lifter = init_lifter(CONFIG, str(dst))

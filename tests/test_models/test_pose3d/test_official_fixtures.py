@@ -13,14 +13,15 @@ float64; in float32 they differ by ~1e-6, the size of a real defect), and
 LayerNorm eps of 1e-6 instead of 1e-5 and a missing residual.
 """
 import json
-import runpy
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import run_tool
 from mmpose.registry import MODELS
 
 import mmext.models.pose3d  # noqa: F401 (registers MotionAGFormer)
+from mmext.apis.model_conversion import convert_motionagformer_checkpoint
 from mmext.models.pose3d.backbones import MotionAGFormer, infer_official_config
 
 
@@ -57,10 +58,9 @@ def _assert_rel(actual, expected, what):
         f'{what}: max abs error {err:.3g} vs max |ref| {scale:.3g}'
 
 
-def _load_tool():
-    """The converter script's functions (``main``, ``parse_args``)."""
-    from types import SimpleNamespace
-    return SimpleNamespace(**runpy.run_path(str(TOOL)))
+def _convert(variant, dst, **kwargs):
+    return convert_motionagformer_checkpoint(
+        str(FIXTURES / f'{variant}.pth.tr'), str(dst), 'h36m', **kwargs)
 
 
 def _official(variant):
@@ -91,9 +91,7 @@ def _build_lifter(cfg, up):
 def test_converted_official_checkpoint_reproduces_outputs(variant, tmp_path):
     up = KWARGS[variant]
     dst = tmp_path / 'mmext.pth'
-    args = [str(FIXTURES / f'{variant}.pth.tr'), str(dst), '--joint-order',
-            'h36m', '--num-frames', str(up['n_frames'])]
-    assert _load_tool().main(args) == 0
+    _convert(variant, dst, num_frames=up['n_frames'])
     out = torch.load(dst, map_location='cpu', weights_only=True)
     cfg = out['meta']['config']
 
@@ -129,9 +127,7 @@ def _compare_with_official(model, variant):
 def _converted(variant, tmp_path):
     up = KWARGS[variant]
     dst = tmp_path / 'mmext.pth'
-    assert _load_tool().main([
-        str(FIXTURES / f'{variant}.pth.tr'), str(dst), '--joint-order',
-        'h36m', '--num-frames', str(up['n_frames'])]) == 0
+    _convert(variant, dst, num_frames=up['n_frames'])
     out = torch.load(dst, map_location='cpu', weights_only=True)
     model = _build_lifter(out['meta']['config'], up).double()
     model.load_state_dict(out['state_dict'], strict=True)
@@ -167,7 +163,7 @@ def test_fixture_outputs_depend_on_the_variant():
             assert (outs[i] - outs[j]).abs().max() > 1e-2
 
 
-def test_tcn_checkpoint_needs_num_frames(tmp_path, capsys):
+def test_tcn_checkpoint_needs_num_frames(tmp_path):
     sd = _official('tcn')
     with pytest.raises(ValueError, match='num_frames is required'):
         infer_official_config(sd)
@@ -181,18 +177,26 @@ def test_tcn_checkpoint_needs_num_frames(tmp_path, capsys):
         infer_official_config(gcn, num_frames=27)
     # the converter names the missing option and writes nothing
     dst = tmp_path / 'o.pth'
-    assert _load_tool().main([str(FIXTURES / 'tcn.pth.tr'), str(dst),
-                              '--joint-order', 'h36m']) == 1
-    assert '--num-frames' in capsys.readouterr().err
+    with pytest.raises(ValueError, match='num_frames is required'):
+        _convert('tcn', dst)
+    assert not dst.exists()
+    proc = run_tool([TOOL, FIXTURES / 'tcn.pth.tr', dst, '--joint-order',
+                     'h36m'])
+    assert proc.returncode == 1
+    assert proc.stderr.count('\n') == 1 and '--num-frames' in proc.stderr
     assert not dst.exists()
 
 
-def test_converter_requires_joint_order():
-    with pytest.raises(SystemExit):
-        _load_tool().parse_args(['a.pth', 'b.pth'])
-    args = _load_tool().parse_args(['a.pth', 'b.pth', '--joint-order',
-                                    '3dhp'])
-    assert args.joint_order == '3dhp'
+def test_converter_requires_joint_order(tmp_path):
+    dst = tmp_path / 'o.pth'
+    proc = run_tool([TOOL, FIXTURES / 'baseline.pth.tr', dst])
+    assert proc.returncode == 2 and '--joint-order' in proc.stderr
+    proc = run_tool([TOOL, FIXTURES / 'baseline.pth.tr', dst,
+                     '--joint-order', '3dhp'])
+    assert proc.returncode == 0, proc.stderr
+    assert 'joint order: 3dhp' in proc.stdout
+    meta = torch.load(dst, map_location='cpu', weights_only=True)['meta']
+    assert meta['joint_order'] == '3dhp'
 
 
 def test_mamba_headdim_fails_at_construction():
