@@ -167,9 +167,9 @@ def build_official_model(config: str, num_frames: Optional[int],
     from torch import nn
 
     from mmext.models.pose3d.backbones import MotionAGFormer
-    from mmext.utils import load_config
-    sys.path.insert(0, official_dir)
-    from model.MotionAGFormer import MotionAGFormer as Official
+    from mmext.utils import import_from_checkout, load_config
+    Official = import_from_checkout(official_dir, 'model.MotionAGFormer',
+                                    '--official').MotionAGFormer
     cfg = load_config(config, check_data=False)
     bb, head = cfg.model.backbone, cfg.model.head
     branches = bb.get('branches', ('attention', 'graph'))

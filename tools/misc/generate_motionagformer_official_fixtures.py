@@ -42,7 +42,6 @@ import json
 import math
 import os
 import os.path as osp
-import sys
 
 import torch
 
@@ -112,8 +111,10 @@ def main(argv=None) -> int:
                         help='checkout of TaatiTeam/MotionAGFormer')
     parser.add_argument('--out-dir', required=True)
     args = parser.parse_args(argv)
-    sys.path.insert(0, osp.abspath(args.official_repo))
-    from model.MotionAGFormer import MotionAGFormer  # official code
+    from mmext.utils import import_from_checkout
+    MotionAGFormer = import_from_checkout(  # the official code
+        args.official_repo, 'model.MotionAGFormer',
+        '--official-repo').MotionAGFormer
 
     os.makedirs(args.out_dir, exist_ok=True)
     torch.set_default_dtype(torch.float64)
