@@ -36,7 +36,7 @@ def test_interleaved_with_a_reference(tmp_path):
     (tmp_path / 'config.py').write_text(FAKE_CONFIG)
     (tmp_path / 'model').mkdir()
     (tmp_path / 'model' / '__init__.py').write_text(FAKE_MODEL)
-    res = run_tool(['analysis_tools/benchmark_vfi.py', '--interleaved',
+    res = run_tool(['benchmarks/benchmark_vfi.py', '--interleaved',
                     '--emavfi', tmp_path, '--modes', 'gated_attn_only',
                     '--sizes', '64', '32', '--repeat', '2', '--threads',
                     '1', '--out', tmp_path / 'r.md'])
@@ -49,6 +49,6 @@ def test_interleaved_with_a_reference(tmp_path):
     row = [ln for ln in text.splitlines()
            if ln.startswith('| EMA-VFI-small | 32x32')][0]
     assert row.split('|')[5].strip() == '1.00'
-    res = run_tool(['analysis_tools/benchmark_vfi.py', '--interleaved',
+    res = run_tool(['benchmarks/benchmark_vfi.py', '--interleaved',
                     '--emavfi', tmp_path / 'nope', '--sizes', '32'])
     assert res.returncode != 0 and 'no config.py there' in res.stderr

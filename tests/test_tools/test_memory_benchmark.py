@@ -113,7 +113,7 @@ def test_official_rows_and_ratios(tmp_path):
     (official / 'model' / 'MotionAGFormer.py').write_text(STAND_IN)
     args_file = tmp_path / 'args.json'
     proc = run_tool([
-        'analysis_tools/benchmark_memory.py', XS, '--with-cp', 'off',
+        'benchmarks/benchmark_memory.py', XS, '--with-cp', 'off',
         '--official', official, '--num-frames', '27', '--batch-sizes', '1',
         '2', '--steps', '1', '--threads', '1'
     ], timeout=600, STAND_IN_ARGS=args_file)
@@ -138,7 +138,7 @@ def test_official_rows_and_ratios(tmp_path):
     assert float(this[10][:-1]) == pytest.approx(ratio, rel=0.05, abs=2e-3)
     assert this[12] == '1.00x'  # time vs this checkout's with_cp off
     # a checkout without model/MotionAGFormer.py is refused by name
-    bad = run_tool(['analysis_tools/benchmark_memory.py', XS, '--official',
+    bad = run_tool(['benchmarks/benchmark_memory.py', XS, '--official',
                     tmp_path], timeout=120)
     assert bad.returncode != 0
     assert 'expected a checkout of TaatiTeam/MotionAGFormer' in bad.stderr

@@ -77,7 +77,8 @@ def test_phase_hint_and_output_container(tmp_path):
     torch.save({'state_dict': init_interpolator(str(CONFIG)).state_dict()},
                ckpt)
     _video(tmp_path / 'in.avi')
-    res = run_tool(['vfi_interpolate.py', CONFIG, ckpt, tmp_path / 'in.avi',
+    res = run_tool(['inference/vfi_interpolate.py', CONFIG, ckpt,
+                    tmp_path / 'in.avi',
                     tmp_path / 'o.avi', '--cfg-options',
                     'model.feature_warp=True'])
     assert res.returncode != 0

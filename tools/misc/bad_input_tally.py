@@ -327,14 +327,14 @@ def build_cases(tmp: str) -> List[Case]:
               j('t6')], None),
         # --------------------------------------------- action_inference
         Case('action_inference: config missing', [
-            'action_inference.py',
+            'inference/action_inference.py',
             j('nope.py'), good, '--video', 'v.mp4', '--skeleton',
             j('nan_skeleton.pkl')
         ], 'config file not found'),
         Case(
             'action_inference: crafted skeleton pkl', [
-                'action_inference.py', ACTION_CFG, good, '--video', 'v.mp4',
-                '--skeleton',
+                'inference/action_inference.py', ACTION_CFG, good, '--video',
+                'v.mp4', '--skeleton',
                 j('crafted_skeleton.pkl')
             ],
             'refusing to load',
@@ -342,40 +342,40 @@ def build_cases(tmp: str) -> List[Case]:
             marker=marker),
         Case(
             'action_inference: NaN keypoints', [
-                'action_inference.py', ACTION_CFG, good, '--video', 'v.mp4',
-                '--skeleton',
+                'inference/action_inference.py', ACTION_CFG, good, '--video',
+                'v.mp4', '--skeleton',
                 j('nan_skeleton.pkl')
             ],
             'non-finite values',
             needs=mm_action),
         Case(
             'action_inference: truncated skeleton pkl', [
-                'action_inference.py', ACTION_CFG, good, '--video', 'v.mp4',
-                '--skeleton',
+                'inference/action_inference.py', ACTION_CFG, good, '--video',
+                'v.mp4', '--skeleton',
                 j('truncated_skeleton.pkl')
             ],
             'truncated',
             needs=mm_action),
         Case('action_inference: --topk 0', [
-            'action_inference.py', ACTION_CFG, good, '--video', 'v.mp4',
-            '--skeleton',
+            'inference/action_inference.py', ACTION_CFG, good, '--video',
+            'v.mp4', '--skeleton',
             j('nan_skeleton.pkl'), '--topk', '0'
         ], '--topk must be >= 1'),
         # ------------------------------------------ gesture / vfi tools
         Case('gesture_inference: truncated checkpoint', [
-            'gesture_inference.py', GESTURE_CFG,
+            'inference/gesture_inference.py', GESTURE_CFG,
             j('truncated.pth'),
             j('a.wav'), '--out',
             j('g.npz')
         ], 'not a readable torch checkpoint'),
         Case('vfi_interpolate: truncated checkpoint', [
-            'vfi_interpolate.py', VFI_CFG,
+            'inference/vfi_interpolate.py', VFI_CFG,
             j('truncated.pth'),
             j('in.mp4'),
             j('out.mp4')
         ], 'not a readable torch checkpoint'),
         Case('vfi_interpolate: --flow-scale 2', [
-            'vfi_interpolate.py', VFI_CFG, good,
+            'inference/vfi_interpolate.py', VFI_CFG, good,
             j('in.mp4'),
             j('out.mp4'), '--flow-scale', '2'
         ], '--flow-scale must be'),
@@ -439,7 +439,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--only', help='run the cases whose name has this')
     parser.add_argument(
-        '--part', help="K/N: run every N-th case from the K-th (e.g. '1/4'), "
+        '--part',
+        help="K/N: run every N-th case from the K-th (e.g. '1/4'), "
         'to split the tally into short runs')
     parser.add_argument('--json', help='write the per-case results here')
     parser.add_argument('--keep', help='generate the inputs here (kept)')
