@@ -28,7 +28,7 @@ test_dataloader = val_dataloader
 train_cfg = dict(max_epochs=12, val_interval=6)
 custom_hooks = [
     dict(type='EpochSeedHook'),
-    dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
+    dict(type='LossWeightCurriculumHook', initial=dict(detail=0.3, physics=0.5),
          final=dict(detail=1.0, physics=2.0), warmup_epochs=2,
          end_epoch=8),
     dict(type='GANBalanceHook', d_loss_key='loss_d_excess',

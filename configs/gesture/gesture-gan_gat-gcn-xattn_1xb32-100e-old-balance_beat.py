@@ -8,7 +8,7 @@ _base_ = ['./gesture-gan_gat-gcn-xattn_1xb32-100e_beat.py']
 model = dict(adversarial=dict(real_label=0.98, fake_label=0.02))
 custom_hooks = [
     dict(type='EpochSeedHook'),
-    dict(type='CurriculumHook', initial=dict(detail=0.3, physics=0.5),
+    dict(type='LossWeightCurriculumHook', initial=dict(detail=0.3, physics=0.5),
          final=dict(detail=1.0, physics=2.0)),
     dict(type='GANBalanceHook', d_loss_key='loss_d_excess',
          g_loss_key='loss_g_adv_excess', skip_d_below=0.25, skip_g_above=0.75,

@@ -468,3 +468,15 @@ def test_excess_is_the_kl_to_the_labels():
             pytest.approx(float(kl), abs=1e-6)
     assert float(binary_entropy(torch.tensor(0.9)) * 2) == pytest.approx(
         0.6502, abs=1e-4)
+
+
+def test_loss_weight_curriculum_keeps_its_former_name():
+    """Configs and checkpoints written as ``CurriculumHook`` still work."""
+    from mmext.engine.hooks import LossWeightCurriculumHook
+    from mmext.registry import HOOKS
+    cfg = dict(initial=dict(detail=0.3), final=dict(detail=1.0))
+    for name in ('LossWeightCurriculumHook', 'CurriculumHook'):
+        hook = HOOKS.build(dict(type=name, **cfg))
+        assert type(hook) is LossWeightCurriculumHook
+        assert hook._key() == 'CurriculumHook'  # the checkpoint's key
+    assert CurriculumHook is LossWeightCurriculumHook

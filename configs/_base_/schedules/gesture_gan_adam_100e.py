@@ -25,7 +25,7 @@ test_cfg = dict()
 custom_hooks = [
     dict(type='EpochSeedHook'),
     dict(
-        type='CurriculumHook',
+        type='LossWeightCurriculumHook',
         initial=dict(detail=0.3, physics=0.5),
         final=dict(detail=1.0, physics=2.0),
         warmup_epochs=10,

@@ -332,7 +332,7 @@ class X4KTrainDataset(_VFIBase):
     start frame and a target frame strictly inside, so ``t = k / s``.
 
     ``max_span`` and ``crop_size`` follow a curriculum when
-    :class:`~mmext.engine.hooks.VFICurriculumHook` calls
+    :class:`~mmext.engine.hooks.DataCurriculumHook` calls
     :meth:`set_curriculum`.
 
     Args:

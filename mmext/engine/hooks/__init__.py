@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 from .amp_warmup_hook import AMPWarmupHook
 from .checkpoint_hook import SafeCheckpointHook
-from .curriculum_hook import CurriculumHook
+from .curriculum_hook import CurriculumHook, LossWeightCurriculumHook
 from .data_curriculum_hook import DataCurriculumHook
 from .epoch_seed_hook import EpochSeedHook
 from .freeze_hook import FreezeModulesHook
@@ -14,8 +14,9 @@ from .optuna_pruning_hook import OptunaPruningHook
 from .stateful import StatefulHook
 
 __all__ = [
-    'AMPWarmupHook', 'CurriculumHook', 'DataCurriculumHook', 'EpochSeedHook',
-    'FreezeModulesHook', 'GANBalanceHook', 'GANGuardHook', 'GANLogHook',
-    'JointOrderCheckHook', 'NonFiniteLossHook', 'OptunaPruningHook',
-    'SafeCheckpointHook', 'StatefulHook'
+    'AMPWarmupHook', 'CurriculumHook', 'LossWeightCurriculumHook',
+    'DataCurriculumHook', 'EpochSeedHook', 'FreezeModulesHook',
+    'GANBalanceHook', 'GANGuardHook', 'GANLogHook', 'JointOrderCheckHook',
+    'NonFiniteLossHook', 'OptunaPruningHook', 'SafeCheckpointHook',
+    'StatefulHook'
 ]

@@ -1,19 +1,26 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Per-epoch curriculum on loss weights."""
+"""Per-epoch curriculum on loss weights (the GAN line's; the data curriculum
+of the VFI phases is :class:`~mmext.engine.hooks.DataCurriculumHook`)."""
 from typing import Dict
 
 from mmext.engine.gan_state import get_gan_state
 from mmext.registry import HOOKS
 from .stateful import StatefulHook
 
-__all__ = ['CurriculumHook']
+__all__ = ['LossWeightCurriculumHook', 'CurriculumHook']
 
 _PROGRESS = ('formula', 'epoch')
 
 
-@HOOKS.register_module()
-class CurriculumHook(StatefulHook):
+@HOOKS.register_module(name=['LossWeightCurriculumHook', 'CurriculumHook'])
+class LossWeightCurriculumHook(StatefulHook):
     """Warm-up, then a linear ramp of loss weights, then final weights.
+
+    Registered also as ``CurriculumHook``, its former name (configs written
+    before keep working), and its state is checkpointed under that key, so
+    checkpoints written before the rename resume with their curriculum.
+    It changes loss weights only; a curriculum over the data (crop size,
+    motion magnitude) is :class:`DataCurriculumHook`.
 
     With ``w = warmup_epochs`` and ``e = end_epoch`` (epochs counted from 0
     as in ``runner.epoch``)::
@@ -42,6 +49,8 @@ class CurriculumHook(StatefulHook):
 
     priority = 'ABOVE_NORMAL'
 
+    state_key = 'CurriculumHook'  # checkpoints written before the rename
+
     def __init__(self,
                  initial: Dict[str, float],
                  final: Dict[str, float],
@@ -50,16 +59,19 @@ class CurriculumHook(StatefulHook):
                  warmup_factor: float = 0.5,
                  progress: str = 'formula') -> None:
         if set(initial) != set(final):
-            raise ValueError('CurriculumHook: `initial` and `final` must '
-                             f'have the same keys, got {sorted(initial)} '
-                             f'and {sorted(final)}')
+            raise ValueError(
+                'LossWeightCurriculumHook: `initial` and `final` must '
+                f'have the same keys, got {sorted(initial)} '
+                f'and {sorted(final)}')
         if not 0 <= warmup_epochs < end_epoch:
-            raise ValueError('CurriculumHook: need 0 <= warmup_epochs < '
-                             f'end_epoch, got {warmup_epochs} and '
-                             f'{end_epoch}')
+            raise ValueError(
+                'LossWeightCurriculumHook: need 0 <= warmup_epochs < '
+                f'end_epoch, got {warmup_epochs} and '
+                f'{end_epoch}')
         if progress not in _PROGRESS:
-            raise ValueError(f'CurriculumHook: progress must be one of '
-                             f'{_PROGRESS}, got {progress!r}')
+            raise ValueError(
+                f'LossWeightCurriculumHook: progress must be one of '
+                f'{_PROGRESS}, got {progress!r}')
         self.initial = {k: float(v) for k, v in initial.items()}
         self.final = {k: float(v) for k, v in final.items()}
         self.warmup_epochs = warmup_epochs
@@ -102,3 +114,7 @@ class CurriculumHook(StatefulHook):
     def load_state_dict(self, runner, state: dict) -> None:
         self.weights = dict(state['weights'])
         get_gan_state(runner).loss_weights.update(self.weights)
+
+
+#: the former name, kept for code that imports it
+CurriculumHook = LossWeightCurriculumHook

@@ -1,5 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
-"""Epoch-driven data curriculum (crop size, motion magnitude, ...)."""
+"""Epoch-driven data curriculum (crop size, motion magnitude, ...); the
+loss-weight curriculum of the GAN line is
+:class:`~mmext.engine.hooks.LossWeightCurriculumHook`."""
 from typing import Dict, List
 
 from mmengine.hooks import Hook

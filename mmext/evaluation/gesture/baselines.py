@@ -134,7 +134,7 @@ def loss_balance(model, train, cfg, batches: int = 4,
     weights)."""
     weights = dict(model.gan_state.loss_weights)
     for h in cfg.get('custom_hooks', []):
-        if h.get('type') == 'CurriculumHook':
+        if h.get('type') in ('LossWeightCurriculumHook', 'CurriculumHook'):
             weights.update(h.get('final', {}))
     model.gan_state.loss_weights.update(weights)
     rng = np.random.default_rng(seed)
