@@ -409,7 +409,7 @@ def test_each_balance_rule_fires_under_the_configured_label_smoothing(
     # its raw BCE sits at the floor H(0.9) + H(0.1) = 0.650 (+- the offset)
     assert min(raw_d) > 0.55 and abs(sum(raw_d) / 60 - 0.6502) < 0.02
     assert max(o['loss_d_excess'] for o in strong) < 1e-6
-    # the users' literal thresholds on the raw losses can never fire
+    # the recipe's literal thresholds on the raw losses can never fire
     raw_hook = GANBalanceHook(**dict(cfg['GANBalanceHook'],
                                      d_loss_key='loss_d',
                                      g_loss_key='loss_g_adv'))

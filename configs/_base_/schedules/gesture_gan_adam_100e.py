@@ -12,7 +12,8 @@ val_cfg = dict()
 test_cfg = dict()
 
 # The training policy, as hooks that write the model's GANTrainState.
-# The balance and collapse thresholds are the users' literal numbers, but
+# The balance and collapse thresholds are the recipe's literal numbers
+# (docs/gesture/training.md), but
 # they are compared with each BCE loss *minus its floor* under the smoothed
 # targets (``loss_d_excess`` = D's real + fake BCE - H(targets), the KL
 # divergence of D's predictions from the targets; ``loss_g_adv_excess`` =
