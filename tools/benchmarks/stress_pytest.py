@@ -16,6 +16,7 @@ each failing round's pytest output.
 import argparse
 import os
 import os.path as osp
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +45,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get(
         'OMP_NUM_THREADS', '1'), PYTHONUNBUFFERED='1')
+    # SIGTERM (e.g. `kill`) ends the run through the `finally` below, so the
+    # burners never outlive it
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     burners = [subprocess.Popen([sys.executable, '-c', BURN])
                for _ in range(args.burners)]
     passed = failed = 0
