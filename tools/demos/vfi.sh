@@ -3,15 +3,19 @@
 #   1. install what is missing (tools/install.sh),
 #   2. write SYNTHETIC Vimeo-90K-layout triplets from scikit-image's shipped
 #      sample photos moved by known sub-pixel motion with occluding sprites,
-#   3. train a small hybrid (Mamba2 + gated window attention) model on the
-#      CPU (tools/train.py; re-running resumes),
+#   3. train a small hybrid (Mamba2 + gated window attention) model with the
+#      motion path (correlation, relative position bias, one coarse-to-fine
+#      flow step; docs/vfi/models.md) on the CPU (tools/train.py; re-running
+#      resumes),
 #   4. report PSNR / SSIM on held-out triplets (a photo never seen in
 #      training) beside the frame-average, nearest-frame and zero-flow
 #      baselines and the model's blend without refinement, and the flow
 #      end-point error against zero motion (the generator knows the true
 #      flow); the model must beat the frame average and nearest frame by
-#      more than the noise; writes work_dirs/vfi_demo_results.json and a
-#      side-by-side picture.
+#      more than the noise, and so must its blend without refinement, with
+#      an EPE below zero motion's (--require-flow: a flow model, not a
+#      denoiser); writes work_dirs/vfi_demo_results.json and a side-by-side
+#      picture.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -23,7 +27,7 @@ VENV=${MMEXT_VENV:-$ROOT/.venv}
 PY=${PYTHON:-$VENV/bin/python}
 export PYTHONUNBUFFERED=1 PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 OUT=work_dirs/vfi_demo
-CONFIG=configs/vfi/hybrid-vfi-tiny_1xb8-60e_vimeo90k-demo.py
+CONFIG=configs/vfi/hybrid-vfi-tiny_motion_1xb8-60e_vimeo90k-demo.py
 
 if [ ! -f "$OUT/vimeo/tri_testlist.txt" ] || [ ! -d "$OUT/vimeo/flow" ]; then
     say "writing SYNTHETIC triplets to $OUT/vimeo"
@@ -38,6 +42,6 @@ LAST=$(cat "$OUT/train/last_checkpoint")
 say "evaluating $LAST (the final epoch) beside the baselines"
 "$PY" tools/analysis_tools/vfi_demo_report.py "$CONFIG" "$LAST" \
     --data-root "$OUT/vimeo" --picture "$OUT/side_by_side.png" \
-    --out work_dirs/vfi_demo_results.json --require-win
+    --out work_dirs/vfi_demo_results.json --require-win --require-flow
 say "done: logs and TensorBoard curves in $OUT/train, picture" \
     "$OUT/side_by_side.png"
