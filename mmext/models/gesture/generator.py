@@ -11,7 +11,7 @@ from mmext.models.layers import (AxialAttention, AxialGCN,
                                  parents_to_neighbours)
 from mmext.registry import MODELS
 
-__all__ = ['GestureGenerator', 'GestureDiscriminator']
+__all__ = ['GestureGenerator', 'GestureDiscriminator', 'project_bone_lengths']
 
 _GRAPH_TYPES = ('gat', 'gcn')
 
@@ -33,6 +33,49 @@ class _TemporalResBlock(nn.Module):
         h = self.conv2(self.act(self.conv1(h)))
         h = rearrange(h, '(b j) c t -> b t j c', b=b)
         return self.norm(x + h)
+
+
+def _depth_levels(parents: Sequence[int]):
+    """``[(children, their parents), ...]`` index tensors per tree depth
+    (depth 1 first), for a kinematic tree given by ``parents``."""
+    depth = [None] * len(parents)
+
+    def d(j, seen=()):
+        if depth[j] is None:
+            p = int(parents[j])
+            if p < 0:
+                depth[j] = 0
+            elif p in seen or p == j or p >= len(parents):
+                raise ValueError(f'parents: joint {j} has no path to a '
+                                 f'root (parent {p})')
+            else:
+                depth[j] = d(p, seen + (j, )) + 1
+        return depth[j]
+
+    for j in range(len(parents)):
+        d(j)
+    levels = []
+    for k in range(1, max(depth, default=0) + 1):
+        kids = [j for j in range(len(parents)) if depth[j] == k]
+        levels.append((torch.tensor(kids, dtype=torch.long),
+                       torch.tensor([int(parents[j]) for j in kids],
+                                    dtype=torch.long)))
+    return levels
+
+
+def project_bone_lengths(motion: Tensor, ref: Tensor, levels) -> Tensor:
+    """Joint positions ``(B, T, J, 3)`` with every bone rescaled to its
+    length in the reference pose ``ref`` ``(B, J, 3)``, keeping each
+    bone's direction; roots stay where they are. ``levels`` comes from
+    :func:`_depth_levels`. A bone of zero predicted length keeps its child
+    on the parent."""
+    out = motion.clone()
+    for kids, pars in levels:
+        length = (ref[:, kids] - ref[:, pars]).norm(dim=-1, keepdim=True)
+        vec = motion[:, :, kids] - motion[:, :, pars]
+        unit = vec / vec.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+        out[:, :, kids] = out[:, :, pars] + length[:, None] * unit
+    return out
 
 
 @MODELS.register_module()
@@ -69,6 +112,15 @@ class GestureGenerator(nn.Module):
         temporal_heads (int): Defaults to 4.
         cross_heads (int): Defaults to 8.
         use_cross_attention (bool): Defaults to True.
+        keep_bone_lengths (bool): Project the output onto the seed's bone
+            lengths: root to leaves, each joint is placed at its parent's
+            projected position plus the last seed frame's bone length
+            along the predicted bone direction, so every frame keeps the
+            speaker's bones exactly (the physics loss's bone term is then
+            zero by construction). A pose with the seed's bone lengths,
+            such as the zero-initialised head's held seed, is unchanged.
+            Defaults to False. Why the gesture configs turn it on:
+            docs/gesture/training.md, "Bone lengths by construction".
     """
 
     def __init__(self,
@@ -84,7 +136,8 @@ class GestureGenerator(nn.Module):
                  num_res_blocks: int = 2,
                  temporal_heads: int = 4,
                  cross_heads: int = 8,
-                 use_cross_attention: bool = True) -> None:
+                 use_cross_attention: bool = True,
+                 keep_bone_lengths: bool = False) -> None:
         super().__init__()
         if len(parents) != num_joints:
             raise ValueError(f'GestureGenerator: len(parents)='
@@ -99,6 +152,8 @@ class GestureGenerator(nn.Module):
                              'hand joints (hand_joints is empty)')
         self.num_joints = num_joints
         self.seed_frames = seed_frames
+        self.keep_bone_lengths = keep_bone_lengths
+        self._levels = _depth_levels(parents)
         self.use_cross_attention = use_cross_attention
         self.register_buffer(
             'hand_idx', torch.tensor(hand, dtype=torch.long),
@@ -167,7 +222,11 @@ class GestureGenerator(nn.Module):
             tokens[:, self.hand_idx] = hand
             tokens[:, self.body_idx] = body
             x = rearrange(tokens, '(b t) j c -> b t j c', b=b)
-        return seed[:, -1:].to(x.dtype) + self.head(x)
+        out = seed[:, -1:].to(x.dtype) + self.head(x)
+        if self.keep_bone_lengths:
+            out = project_bone_lengths(out.float(), seed[:, -1].float(),
+                                       self._levels).to(out.dtype)
+        return out
 
 
 @MODELS.register_module()
