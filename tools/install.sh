@@ -39,7 +39,19 @@ print(f'torch {torch.__version__} | mmengine {mmengine.__version__} | '
       f'mmaction2 {mmaction.__version__} | mmext {mmext.__version__}')
 PYEOF
 }
+# where the venv's mmext comes from (imported outside any checkout): a venv
+# shared with another checkout (MMEXT_VENV) may point at that one
+mmext_root() {
+    (cd / && "$PY" -c 'import mmext, os.path as p
+print(p.dirname(p.dirname(p.realpath(mmext.__file__))))' 2>/dev/null)
+}
 if [ -f "$stamp" ] && check_imports 2>/dev/null; then
+    where=$(mmext_root)
+    if [ "$where" != "$(cd "$ROOT" && pwd -P)" ]; then
+        say "mmext in $VENV came from ${where:-nowhere}; installing this" \
+            "checkout ($ROOT) in its place (editable)"
+        "${PIP[@]}" --no-deps --no-build-isolation -e "$ROOT"
+    fi
     say "already installed ($VENV)"
     exit 0
 fi
