@@ -27,7 +27,7 @@ import torch
 from mmext.models.gesture.emage_fgd import EmageFGDEncoder, axis_angle_to_rot6d
 from .functional import feature_frechet_distance
 
-__all__ = ['emage_fgd_latents', 'emage_fgd']
+__all__ = ['emage_fgd_latents', 'emage_fgd', 'emage_fgd_from_joints']
 
 #: Frames per encoded unit: sequences are cut to a multiple of this
 #: (``mertic.py:325-327``).
@@ -44,7 +44,8 @@ def emage_fgd_latents(encoder: EmageFGDEncoder, poses,
             :func:`~mmext.models.gesture.emage_fgd.load_emage_fgd_encoder`.
         poses (array): ``(T, 165)`` axis-angle (``rotation='axis_angle'``)
             or ``(T, 330)`` rot6d (``rotation='rot6d'``).
-        dtype: The encoder's precision; EMAGE uses float32.
+        dtype: The encoder's precision (the encoder is cast to it);
+            EMAGE uses float32.
     """
     if rotation not in ('axis_angle', 'rot6d'):
         raise ValueError("emage_fgd: rotation must be 'axis_angle' or "
@@ -95,3 +96,32 @@ def emage_fgd(preds: Sequence, gts: Sequence, encoder: EmageFGDEncoder,
                                     dtype))
     return feature_frechet_distance(np.concatenate(fp), np.concatenate(fg),
                                     always_offset=True)
+
+
+def emage_fgd_from_joints(preds: Sequence, gts: Sequence,
+                          encoder: EmageFGDEncoder, smplx_model: str,
+                          fps: float,
+                          dtype: torch.dtype = torch.float32) -> float:
+    """:func:`emage_fgd` of SMPL-X joint positions ``(T_i, 55, 3)``, as
+    mmext's generators predict them.
+
+    Each sequence is turned into BEAT2-format axis-angle ``poses`` by
+    :func:`~mmext.datasets.gesture.converters.beat2_poses` (inverse
+    kinematics on the user's SMPL-X model file, zero betas, hand mean
+    removed as BEAT2 stores poses). Positions do not determine every
+    rotation: the twist about single-child bones and the jaw, eyes and
+    finger tips come out 0, for the real sequences as well, so this is
+    EMAGE's FGD of the IK'd motion, not of BEAT2's captured rotations.
+
+    Raises:
+        ValueError: ``fps`` is not 30 (EMAGE's encoder was trained on
+            30 fps BEAT2 motion; its receptive field is in frames).
+    """
+    from mmext.datasets.gesture.converters import beat2_poses
+    if fps != 30:
+        raise ValueError(f'emage_FGD: EMAGE\'s FGD is defined on 30 fps '
+                         f'BEAT2 motion, this evaluation runs at {fps:g} fps '
+                         '(use a BEAT2 config at 30 fps)')
+    pp = [beat2_poses(j, smplx_model, where='emage_FGD')[0] for j in preds]
+    pg = [beat2_poses(j, smplx_model, where='emage_FGD')[0] for j in gts]
+    return emage_fgd(pp, pg, encoder, dtype=dtype)

@@ -182,3 +182,61 @@ def test_always_offset_frechet_hand_case():
         pytest.approx(want, rel=1e-12)
     assert feature_frechet_distance(a, b) == pytest.approx(2., rel=1e-12)
     assert abs(want - 2.) > 1e-6  # the offset is visible at this tolerance
+
+
+def _fake_smplx(path, rng):
+    """A joint-only SMPL-X file: joint k = vertex 2k, with hand means."""
+    kintree = np.stack([np.array(SMPLX_PARENTS, np.int64),
+                        np.arange(55)]).astype(np.uint32)
+    kintree[0, 0] = 2**32 - 1
+    reg = np.zeros((55, 110))
+    reg[np.arange(55), np.arange(55) * 2] = 1.
+    np.savez(path, v_template=rng.standard_normal((110, 3)) * 0.3,
+             shapedirs=np.zeros((110, 3, 10)), J_regressor=reg,
+             kintree_table=kintree, hands_meanl=rng.standard_normal(45) * .3,
+             hands_meanr=rng.standard_normal(45) * .3)
+    return str(path)
+
+
+def test_emage_fgd_from_joints_is_fgd_of_the_beat2_poses(tmp_path, ref,
+                                                         model):
+    # positions -> inverse kinematics -> BEAT2 poses (hand mean removed)
+    # -> emage_fgd; checked against the steps done by hand
+    from mmext.datasets.gesture.converters import (smplx_forward_kinematics,
+                                                   smplx_inverse_kinematics)
+    from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
+    smplx = _fake_smplx(tmp_path / 'SMPLX_NEUTRAL_2020.npz',
+                        np.random.default_rng(0))
+    with np.load(smplx) as z:
+        rest = z['J_regressor'] @ z['v_template']
+        means = np.concatenate([z['hands_meanl'], z['hands_meanr']])
+    parents = list(SMPLX_PARENTS)
+    joints = {}
+    for k in ('pred_2', 'gt_2', 'pred_0', 'gt_0'):
+        poses = ref[k].astype(np.float64)
+        joints[k] = smplx_forward_kinematics(rest, parents, poses,
+                                             np.zeros((len(poses), 3)))
+    by_hand = {}
+    for k, j in joints.items():
+        p, _ = smplx_inverse_kinematics(j, rest, parents)
+        p[:, 75:] -= means
+        by_hand[k] = p
+    got = emage_fgd_from_joints([joints['pred_2'], joints['pred_0']],
+                                [joints['gt_2'], joints['gt_0']], model,
+                                smplx, fps=30, dtype=torch.float64)
+    want = emage_fgd([by_hand['pred_2'], by_hand['pred_0']],
+                     [by_hand['gt_2'], by_hand['gt_0']], model,
+                     dtype=torch.float64)
+    assert got == pytest.approx(want, rel=1e-9) and want > 1
+    with pytest.raises(ValueError, match='defined on 30 fps BEAT2 motion, '
+                       'this evaluation runs at 15 fps'):
+        emage_fgd_from_joints([joints['pred_2']], [joints['gt_2']], model,
+                              smplx, fps=15)
+
+
+def test_evaluate_sequences_needs_both_emage_paths():
+    from mmext.evaluation.gesture import evaluate_sequences
+    with pytest.raises(ValueError, match='needs both emage_fgd_checkpoint '
+                       'and smplx_model'):
+        evaluate_sequences(None, [], None, 64,
+                           emage_fgd_checkpoint='AESKConv_240_100.bin')
