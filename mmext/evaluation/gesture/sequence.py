@@ -117,7 +117,7 @@ def _sequence_metrics(metric, preds, gts, waves, skip_s, emage=None):
     speed = np.concatenate(
         [np.linalg.norm(np.diff(g, axis=0), axis=-1) for g in gts]) * \
         metric.fps
-    mean_speed = speed.mean(0)
+    mean_speed = metric.bc_norm(speed.mean(0))
     for key, arrs in (('BC', preds), ('BC_gt', gts)):
         vals = [_bc_cropped(metric, m, w, mean_speed, skip_s)
                 for m, w in zip(arrs, waves)]
