@@ -5,7 +5,8 @@ the metrics' noise.
     python tools/analysis_tools/gesture_baselines.py CONFIG CHECKPOINT \
         --fgd-checkpoint AE.pth [--json results.json] [--out results.md] \
         [--emage-fgd-checkpoint AESKConv_240_100.bin \
-         --smplx-model SMPLX_NEUTRAL_2020.npz]
+         --smplx-model SMPLX_NEUTRAL_2020.npz] \
+        [--bc-mean-speed mean_vel_smplxflame_30.npy]
 
 Rows, all on the config's test windows: the model; the model with
 shuffled audio; hold-seed; the train split's mean pose; a random real
@@ -57,6 +58,9 @@ def main(argv=None):
     p.add_argument('--smplx-model', metavar='SMPLX_NEUTRAL_2020.npz',
                    help='SMPL-X model file for the inverse kinematics of '
                    'emage_FGD')
+    p.add_argument('--bc-mean-speed', metavar='mean_vel_smplxflame_30.npy',
+                   help='per-joint speeds BC divides by (EMAGE\'s file) '
+                   'instead of the real motion\'s mean speed')
     args = p.parse_args(argv)
     if bool(args.emage_fgd_checkpoint) != bool(args.smplx_model):
         p.error('--emage-fgd-checkpoint and --smplx-model go together')
@@ -68,6 +72,8 @@ def main(argv=None):
         ev = dict(cfg.test_evaluator)
         ev.pop('type')
         ev['fgd_checkpoint'] = args.fgd_checkpoint
+        if args.bc_mean_speed:
+            ev['bc_mean_speed'] = args.bc_mean_speed
         metric = GestureMetric(**ev)
         result = baseline_table(model.generator, test, train, metric,
                                 draws=args.draws, seed=args.seed)
