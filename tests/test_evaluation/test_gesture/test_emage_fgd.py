@@ -240,3 +240,53 @@ def test_evaluate_sequences_needs_both_emage_paths():
                        'and smplx_model'):
         evaluate_sequences(None, [], None, 64,
                            emage_fgd_checkpoint='AESKConv_240_100.bin')
+
+
+class _Wiggle(torch.nn.Module):
+    """A generator stand-in: the seed's last pose, wiggled by the audio."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = torch.nn.Parameter(torch.tensor(0.02))
+
+    def forward(self, audio, seed):
+        t = audio.shape[1]
+        last = seed[:, -1:].expand(-1, t, -1, -1)
+        wig = torch.sin(torch.cumsum(audio[..., :1], 1))[..., None]
+        return last + self.gain * wig
+
+
+def test_evaluate_sequences_reports_emage_fgd(tmp_path, ref, model):
+    from mmext.apis.gesture_inference import generate_sequence
+    from mmext.datasets.gesture.converters import smplx_forward_kinematics
+    from mmext.evaluation.gesture import GestureMetric, evaluate_sequences
+    from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
+    smplx = _fake_smplx(tmp_path / 'SMPLX_NEUTRAL_2020.npz',
+                        np.random.default_rng(1))
+    ckpt = _upstream_checkpoint(tmp_path / 'AESKConv_240_100.bin', model,
+                                ref)
+    with np.load(smplx) as z:
+        rest = z['J_regressor'] @ z['v_template']
+    rng = np.random.default_rng(0)
+    clips = []
+    for poses in (np.concatenate([ref['gt_0'], ref['gt_2']]),
+                  np.concatenate([ref['pred_2'], ref['pred_0']])):
+        poses = poses.astype(np.float64)
+        j = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
+                                     np.zeros((len(poses), 3)))
+        clips.append(dict(joints=(j - j[:1, :1]).astype(np.float32),
+                          feats=rng.standard_normal(
+                              (len(poses), 3)).astype(np.float32),
+                          wave=np.zeros(len(poses) * 16000 // 30)))
+    metric = GestureMetric('smplx', fps=30.)
+    gen = _Wiggle()
+    res = evaluate_sequences(gen, clips, metric, 32,
+                             emage_fgd_checkpoint=ckpt, smplx_model=smplx)
+    preds = [generate_sequence(gen, c['feats'], c['joints'][:4], 32)
+             for c in clips]
+    gts = [c['joints'][:len(p)] for c, p in zip(clips, preds)]
+    want = emage_fgd_from_joints(preds, gts, load_emage_fgd_encoder(ckpt),
+                                 smplx, fps=30.)
+    assert res['emage_FGD'] == pytest.approx(want, rel=1e-9) and want > 1
+    assert res['hold-seed/emage_FGD'] > 1
+    assert res['ground-truth/emage_FGD'] == 0.
