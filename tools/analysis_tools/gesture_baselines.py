@@ -3,7 +3,10 @@
 the metrics' noise.
 
     python tools/analysis_tools/gesture_baselines.py CONFIG CHECKPOINT \
-        --fgd-checkpoint AE.pth [--json results.json] [--out results.md]
+        --fgd-checkpoint AE.pth [--json results.json] [--out results.md] \
+        [--emage-fgd-checkpoint AESKConv_240_100.bin \
+         --smplx-model SMPLX_NEUTRAL_2020.npz] \
+        [--bc-mean-speed mean_vel_smplxflame_30.npy]
 
 Rows, all on the config's test windows: the model; the model with
 shuffled audio; hold-seed; the train split's mean pose; a random real
@@ -48,7 +51,19 @@ def main(argv=None):
     p.add_argument('--sequences', action='store_true',
                    help='also evaluate whole test sequences, each generated '
                    'autoregressively from its first seed only')
+    p.add_argument('--emage-fgd-checkpoint', metavar='AESKConv_240_100.bin',
+                   help='your copy of EMAGE\'s FGD autoencoder: adds '
+                   'emage_FGD to the whole-sequence table (implies '
+                   '--sequences; SMPL-X skeleton at 30 fps, BEAT2 configs)')
+    p.add_argument('--smplx-model', metavar='SMPLX_NEUTRAL_2020.npz',
+                   help='SMPL-X model file for the inverse kinematics of '
+                   'emage_FGD')
+    p.add_argument('--bc-mean-speed', metavar='mean_vel_smplxflame_30.npy',
+                   help='per-joint speeds BC divides by (EMAGE\'s file) '
+                   'instead of the real motion\'s mean speed')
     args = p.parse_args(argv)
+    if bool(args.emage_fgd_checkpoint) != bool(args.smplx_model):
+        p.error('--emage-fgd-checkpoint and --smplx-model go together')
     try:
         model = init_gesture_model(args.config, args.checkpoint)
         cfg = model.cfg
@@ -57,12 +72,16 @@ def main(argv=None):
         ev = dict(cfg.test_evaluator)
         ev.pop('type')
         ev['fgd_checkpoint'] = args.fgd_checkpoint
+        if args.bc_mean_speed:
+            ev['bc_mean_speed'] = args.bc_mean_speed
         metric = GestureMetric(**ev)
         result = baseline_table(model.generator, test, train, metric,
                                 draws=args.draws, seed=args.seed)
-        if args.sequences:
+        if args.sequences or args.emage_fgd_checkpoint:
             result['sequences'] = evaluate_sequences(
-                model.generator, sequence_clips(test), metric, test.window)
+                model.generator, sequence_clips(test), metric, test.window,
+                emage_fgd_checkpoint=args.emage_fgd_checkpoint,
+                smplx_model=args.smplx_model)
         if args.loss_balance:
             result['loss_balance'] = loss_balance(
                 model, train, cfg, args.loss_balance, args.seed)

@@ -21,7 +21,8 @@ __all__ = [
     'BEAT_JOINTS', 'SMPLX_JOINTS', 'SMPLX_PARENTS', 'beat_parents',
     'read_split_csv', 'convert_beat',
     'smplx_rest_joints', 'smplx_forward_kinematics', 'convert_beat2',
-    'add_hand_mean', 'smplx_inverse_kinematics', 'write_beat2_npz'
+    'add_hand_mean', 'smplx_inverse_kinematics', 'write_beat2_npz',
+    'beat2_poses'
 ]
 
 _SPLITS = ('train', 'val', 'test')
@@ -301,6 +302,37 @@ def smplx_inverse_kinematics(joints: np.ndarray, rest: np.ndarray,
     return poses.reshape(t, j * 3), joints[:, 0] - rest[0]
 
 
+def beat2_poses(joints: np.ndarray, smplx_model: str,
+                betas: Optional[np.ndarray] = None,
+                flat_hand_mean: bool = False, where: str = 'beat2_poses'):
+    """SMPL-X joint positions ``(T, 55, 3)`` to the ``poses`` ``(T, 165)``
+    and ``trans`` a BEAT2 npz stores (:func:`smplx_inverse_kinematics` on
+    the model file's rest joints for ``betas``, zeros by default; with
+    ``flat_hand_mean=False``, BEAT2's convention, the hand means are
+    subtracted).
+
+    Returns:
+        tuple: ``poses``, ``trans`` and the largest distance between the
+        joints the poses give and ``joints``.
+    """
+    model = _load_smplx_model(smplx_model)
+    parents = smplx_parents(model)
+    joints = np.asarray(joints, np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (len(parents), 3):
+        raise ValueError(f'{where}: joints must be (T, {len(parents)}, 3) '
+                         f'SMPL-X joints, got {joints.shape}')
+    betas = np.zeros(300) if betas is None else np.asarray(betas,
+                                                           np.float64)
+    rest = smplx_rest_joints(model, betas)
+    poses, trans = smplx_inverse_kinematics(joints, rest, parents)
+    err = float(np.abs(smplx_forward_kinematics(rest, parents, poses, trans)
+                       - joints).max())
+    if not flat_hand_mean:
+        poses = add_hand_mean(poses, {k: -v for k, v in model.items()
+                                      if k in _HAND_MEAN_KEYS}, smplx_model)
+    return poses, trans, err
+
+
 def write_beat2_npz(path: str, joints: np.ndarray, smplx_model: str,
                     fps: float = 30., betas: Optional[np.ndarray] = None,
                     flat_hand_mean: bool = False) -> float:
@@ -317,22 +349,11 @@ def write_beat2_npz(path: str, joints: np.ndarray, smplx_model: str,
         float: Largest distance between the joints the file's poses give
         and ``joints`` (0 up to rounding for SMPL-X-shaped input).
     """
-    model = _load_smplx_model(smplx_model)
-    parents = smplx_parents(model)
-    joints = np.asarray(joints, np.float64)
-    if joints.ndim != 3 or joints.shape[1:] != (len(parents), 3):
-        raise ValueError(f'write_beat2_npz({path}): joints must be (T, '
-                         f'{len(parents)}, 3) SMPL-X joints, got '
-                         f'{joints.shape}')
     betas = np.zeros(300) if betas is None else np.asarray(betas,
                                                            np.float64)
-    rest = smplx_rest_joints(model, betas)
-    poses, trans = smplx_inverse_kinematics(joints, rest, parents)
-    err = float(np.abs(smplx_forward_kinematics(rest, parents, poses, trans)
-                       - joints).max())
-    if not flat_hand_mean:
-        poses = add_hand_mean(poses, {k: -v for k, v in model.items()
-                                      if k in _HAND_MEAN_KEYS}, smplx_model)
+    poses, trans, err = beat2_poses(joints, smplx_model, betas,
+                                    flat_hand_mean,
+                                    where=f'write_beat2_npz({path})')
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     np.savez(path, poses=poses.astype(np.float32),
              trans=trans.astype(np.float32),

@@ -3,6 +3,7 @@
 from . import functional
 from .baselines import (baseline_table, format_table, predict_windows,
                         write_results)
+from .emage_fgd import emage_fgd, emage_fgd_latents
 from .gesture_metric import (BASELINES, GestureMetric, MotionAEMetric,
                              default_bc_joints, default_wrist_joints,
                              hold_seed)
@@ -12,5 +13,5 @@ __all__ = [
     'functional', 'GestureMetric', 'MotionAEMetric', 'default_bc_joints',
     'default_wrist_joints', 'hold_seed', 'BASELINES', 'baseline_table',
     'format_table', 'predict_windows', 'write_results', 'evaluate_sequences',
-    'sequence_clips'
+    'sequence_clips', 'emage_fgd', 'emage_fgd_latents'
 ]

@@ -205,8 +205,8 @@ def format_table(result: dict,
             + ('holds' if c['holds'] else 'DOES NOT HOLD'))
     seq = result.get('sequences')
     if seq:
-        keys = [k for k in ('FGD', 'mpjpe', 'wrist_speed_r', 'BC', 'L1div')
-                if k in seq]
+        keys = [k for k in ('FGD', 'emage_FGD', 'mpjpe', 'wrist_speed_r',
+                            'BC', 'L1div') if k in seq]
         lines += ['', f"Whole sequences ({seq['frames']} frames, each "
                   'generated from its first seed only; BC without the first '
                   'and last 2 s; L1div per sequence):', '',

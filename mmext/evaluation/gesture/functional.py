@@ -16,20 +16,23 @@ __all__ = [
 ]
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6,
+                     always_offset: bool = False) -> float:
     """``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2)`` with scipy's
-    ``sqrtm``; ``eps * I`` is added to both covariances when the product
-    is singular (the FID/FGD convention). The distance is >= 0; a
-    rounding residue below 0 (identical sets give about -3e-14) is
-    returned as 0."""
+    ``sqrtm``; ``eps * I`` is added to both covariances inside the square
+    root when the product is singular (the FID/FGD convention), or always
+    with ``always_offset`` (EMAGE's ``FGD.frechet_distance``,
+    ``emage_evaltools/mertic.py:346-357`` at PantoMatrix c803115). The
+    distance is >= 0; a rounding residue below 0 (identical sets give
+    about -3e-14) is returned as 0."""
     mu1, mu2 = np.atleast_1d(mu1), np.atleast_1d(mu2)
     sigma1, sigma2 = np.atleast_2d(sigma1), np.atleast_2d(sigma2)
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape:
         raise ValueError(f'frechet_distance: shapes differ: {mu1.shape} vs '
                          f'{mu2.shape}, {sigma1.shape} vs {sigma2.shape}')
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(sigma1 @ sigma2)
-    if not np.isfinite(covmean).all():
+    covmean = None if always_offset else linalg.sqrtm(sigma1 @ sigma2)
+    if covmean is None or not np.isfinite(covmean).all():
         offset = np.eye(sigma1.shape[0]) * eps
         covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
     covmean = np.real(covmean)
@@ -39,14 +42,17 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6) -> float:
               2 * np.trace(covmean)))
 
 
-def feature_frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+def feature_frechet_distance(a: np.ndarray, b: np.ndarray,
+                             always_offset: bool = False) -> float:
     """Fréchet distance between the Gaussians fitted to feature sets
-    ``(N, D)`` and ``(M, D)``."""
+    ``(N, D)`` and ``(M, D)`` (``always_offset``: see
+    :func:`frechet_distance`)."""
     if a.shape[0] < 2 or b.shape[0] < 2:
         raise ValueError('FGD needs at least 2 samples per set, got '
                          f'{a.shape[0]} and {b.shape[0]}')
     return frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0),
-                            np.cov(b, rowvar=False))
+                            np.cov(b, rowvar=False),
+                            always_offset=always_offset)
 
 
 def audio_onsets(wave: np.ndarray, sr: int = 16000,

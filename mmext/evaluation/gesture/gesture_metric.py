@@ -101,6 +101,12 @@ class GestureMetric(BaseMetric):
         bc_joints (Sequence[str], optional): Joint names for BC. Defaults
             to :func:`default_bc_joints`.
         bc_sigma (float): Defaults to 0.3.
+        bc_mean_speed (str, optional): A ``.npy`` of per-joint speeds
+            (``(J,)``, in the motion's units per second) that BC divides
+            joint speeds by instead of the real windows' mean speed:
+            EMAGE's ``mean_vel_smplxflame_30.npy`` (55 SMPL-X joints,
+            30 fps; ``emage_evaltools/mertic.py:130, 170-171`` at
+            PantoMatrix c803115) for its normalisation. Defaults to None.
         wrist_joints (Sequence[str], optional): Defaults to
             :func:`default_wrist_joints`.
         baselines (bool): Report the baselines. Defaults to True.
@@ -122,6 +128,7 @@ class GestureMetric(BaseMetric):
                  fgd_min_gain: float = 2.0,
                  bc_joints: Optional[Sequence[str]] = None,
                  bc_sigma: float = 0.3,
+                 bc_mean_speed: Optional[str] = None,
                  wrist_joints: Optional[Sequence[str]] = None,
                  baselines: bool = True,
                  noise_draws: int = 20,
@@ -145,6 +152,8 @@ class GestureMetric(BaseMetric):
         self.wrist_joints = self._indices(wrist_joints, 'wrist_joints',
                                           default_wrist_joints)
         self.bc_sigma = bc_sigma
+        self.bc_mean_speed = None if bc_mean_speed is None else \
+            self._load_mean_speed(bc_mean_speed)
         self.baselines = baselines
         self.noise_draws = int(noise_draws)
         self.noise_seed = noise_seed
@@ -301,6 +310,27 @@ class GestureMetric(BaseMetric):
             self._onset_cache[key] = F.audio_onsets(w, self.sr)
         return self._onset_cache[key]
 
+    def _load_mean_speed(self, path: str) -> np.ndarray:
+        from mmext.fileio import load_npy
+        arr = np.asarray(load_npy(path, 'bc_mean_speed'), np.float64)
+        j = len(self.skeleton.names)
+        if arr.shape not in ((j, ), (1, j)):
+            raise ValueError(f'bc_mean_speed {path}: shape {arr.shape}, '
+                             f'expected ({j},), one speed per joint of the '
+                             'skeleton (EMAGE\'s mean_vel_smplxflame_30.npy '
+                             'has 55, for SMPL-X)')
+        arr = arr.reshape(j)
+        if not (np.isfinite(arr).all() and (arr > 0).all()):
+            raise ValueError(f'bc_mean_speed {path}: speeds must be finite '
+                             'and > 0')
+        return arr
+
+    def bc_norm(self, real_mean_speed: np.ndarray) -> np.ndarray:
+        """What BC divides joint speeds by: ``bc_mean_speed`` if given,
+        else ``real_mean_speed`` (the real motion's per-joint mean)."""
+        return real_mean_speed if self.bc_mean_speed is None else \
+            self.bc_mean_speed
+
     def _bc(self, motion, waves, mean_speed, cache):
         vals = []
         for m, w in zip(motion, waves):
@@ -319,7 +349,7 @@ class GestureMetric(BaseMetric):
         if self.fgd_checkpoint:
             out['FGD'] = self.fgd(pred, gt)
         speed = np.linalg.norm(np.diff(gt, axis=1), axis=-1) * self.fps
-        mean_speed = speed.mean(axis=(0, 1))
+        mean_speed = self.bc_norm(speed.mean(axis=(0, 1)))
         out['BC'] = self._bc(pred, waves, mean_speed, cache)
         if 'BC_gt' not in cache:
             cache['BC_gt'] = self._bc(gt, waves, mean_speed, cache)

@@ -1,7 +1,7 @@
 # Copyright (c) mmext contributors. All rights reserved.
 """Whole-sequence evaluation, as EMAGE evaluates BEAT2: each test
 sequence generated autoregressively from its first seed only."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -47,7 +47,10 @@ def _bc_cropped(metric: GestureMetric, motion: np.ndarray,
 def evaluate_sequences(generator, clips: Sequence[dict],
                        metric: GestureMetric, window: int,
                        skip_s: float = 2.0,
-                       baselines: bool = True) -> Dict[str, float]:
+                       baselines: bool = True,
+                       emage_fgd_checkpoint: Optional[str] = None,
+                       smplx_model: Optional[str] = None
+                       ) -> Dict[str, float]:
     """Generate every clip whole from its first ``metric.seed_frames``
     real frames (:func:`~mmext.apis.gesture_inference.generate_sequence`)
     and evaluate it as a sequence.
@@ -59,8 +62,19 @@ def evaluate_sequences(generator, clips: Sequence[dict],
     ``wrist_speed_r`` and ``frames`` (evaluated frames); with
     ``baselines``, the same for ``hold-seed``, ``mean-pose`` (the first
     seed's last pose / the real sequences' mean pose held) and
-    ``ground-truth``.
+    ``ground-truth``. With ``emage_fgd_checkpoint`` (the user's EMAGE
+    ``AESKConv_240_100.bin``) and ``smplx_model`` (their
+    ``SMPLX_NEUTRAL_2020.npz``), also ``emage_FGD``
+    (:func:`~mmext.evaluation.gesture.emage_fgd.emage_fgd_from_joints`;
+    SMPL-X skeletons at 30 fps only).
     """
+    emage = None
+    if emage_fgd_checkpoint or smplx_model:
+        if not (emage_fgd_checkpoint and smplx_model):
+            raise ValueError('evaluate_sequences: emage_FGD needs both '
+                             'emage_fgd_checkpoint and smplx_model')
+        from mmext.models.gesture.emage_fgd import load_emage_fgd_encoder
+        emage = (load_emage_fgd_encoder(emage_fgd_checkpoint), smplx_model)
     from mmext.apis.gesture_inference import generate_sequence
     s = metric.seed_frames
     preds, gts, waves = [], [], []
@@ -70,7 +84,7 @@ def evaluate_sequences(generator, clips: Sequence[dict],
         preds.append(pred)
         gts.append(c['joints'][:len(pred)])
         waves.append(c['wave'])
-    out = _sequence_metrics(metric, preds, gts, waves, skip_s)
+    out = _sequence_metrics(metric, preds, gts, waves, skip_s, emage)
     if baselines:
         mean_pose = np.concatenate(gts).mean(0)
         for name, arrs in (
@@ -80,15 +94,20 @@ def evaluate_sequences(generator, clips: Sequence[dict],
                 ('mean-pose', [np.broadcast_to(mean_pose, g.shape)
                                for g in gts]),
                 ('ground-truth', gts)):
-            res = _sequence_metrics(metric, arrs, gts, waves, skip_s)
+            res = _sequence_metrics(metric, arrs, gts, waves, skip_s,
+                                    emage)
             out.update({f'{name}/{k}': v for k, v in res.items()
                         if not k.endswith('_gt') and k != 'frames'})
     return out
 
 
-def _sequence_metrics(metric, preds, gts, waves, skip_s):
+def _sequence_metrics(metric, preds, gts, waves, skip_s, emage=None):
     s = metric.seed_frames
     out = {}
+    if emage is not None:
+        from .emage_fgd import emage_fgd_from_joints
+        out['emage_FGD'] = emage_fgd_from_joints(preds, gts, *emage,
+                                                 fps=metric.fps)
     if metric.fgd_checkpoint:
         if not metric._ae_checked:
             metric.check_autoencoder(gts)
@@ -98,7 +117,7 @@ def _sequence_metrics(metric, preds, gts, waves, skip_s):
     speed = np.concatenate(
         [np.linalg.norm(np.diff(g, axis=0), axis=-1) for g in gts]) * \
         metric.fps
-    mean_speed = speed.mean(0)
+    mean_speed = metric.bc_norm(speed.mean(0))
     for key, arrs in (('BC', preds), ('BC_gt', gts)):
         vals = [_bc_cropped(metric, m, w, mean_speed, skip_s)
                 for m, w in zip(arrs, waves)]

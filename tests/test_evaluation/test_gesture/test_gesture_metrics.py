@@ -336,3 +336,38 @@ def test_whole_sequence_evaluation_equals_a_hand_written_loop():
          for h, g in zip(hold, gts)])), rel=1e-5)
     assert res['hold-seed/L1div'] == pytest.approx(
         np.mean([l1div(h) for h in hold]), rel=1e-6)
+
+
+def test_bc_mean_speed_file_replaces_the_real_mean(tmp_path):
+    # joint 1 moves with speed 1.5 - cos(2 pi t) (minima 0.5 at frames 30,
+    # 60), joint 0 is still; clicks at 1 s and 2 s give the onsets
+    fps, sr = 30., 16000
+    t = np.arange(90) / fps
+    joints = np.zeros((1, 90, 2, 3))
+    joints[0, :, 1, 0] = 1.5 * t - np.sin(2 * np.pi * t) / (2 * np.pi)
+    wave = np.zeros(3 * sr)
+    for c in (sr, 2 * sr):
+        wave[c:c + 160] = 1.
+    sk = Skeleton(['Hips', 'Spine'], [-1, 0])
+    onsets = F.audio_onsets(wave, sr)
+    d = np.abs(onsets[:, None] - np.array([1., 2.])[None]).min(1)
+    joint1 = np.mean(np.exp(-d**2 / (2 * 0.3**2)))  # beats at 1 s, 2 s
+    kw = dict(fps=fps, bc_joints=['Hips', 'Spine'], baselines=False)
+    res = {}
+    for name, speeds in (('slow', [1., 1.]), ('fast', [1., 10.])):
+        np.save(tmp_path / f'{name}.npy', np.array(speeds, np.float32))
+        m = GestureMetric(sk.to_dict(),
+                          bc_mean_speed=str(tmp_path / f'{name}.npy'), **kw)
+        res[name] = m.evaluate_arrays(joints, joints, [wave])['BC']
+    # 0.5 / 1 > 0.1: both beats count; 0.5 / 10 < 0.1: none does
+    assert res['slow'] == pytest.approx(joint1 / 2, rel=1e-12)
+    assert res['slow'] > 0.2 and res['fast'] == 0.
+    # without the file: divided by the real mean speed (about 1.5)
+    default = GestureMetric(sk.to_dict(), **kw)
+    assert default.evaluate_arrays(joints, joints, [wave])['BC'] == \
+        pytest.approx(joint1 / 2, rel=1e-12)
+    np.save(tmp_path / 'bad.npy', np.ones(55, np.float32))
+    with pytest.raises(ValueError, match=r'bc_mean_speed .*bad.npy: shape '
+                       r'\(55,\), expected \(2,\)'):
+        GestureMetric(sk.to_dict(), bc_mean_speed=str(tmp_path / 'bad.npy'),
+                      **kw)
