@@ -84,9 +84,11 @@ def test_generator_step0_holds_seed_and_gradients_flow():
                                atol=1e-6)
     torch.nn.init.normal_(gen.head.weight, std=0.1)
     out = gen(audio, seed)
-    lens = lambda m: torch.stack([(m[..., j, :] - m[..., p, :]).norm(dim=-1)
-                                  for j, p in enumerate(sk.parents) if p >= 0],
-                                 -1)
+
+    def lens(m):
+        return torch.stack([(m[..., j, :] - m[..., p, :]).norm(dim=-1)
+                            for j, p in enumerate(sk.parents) if p >= 0], -1)
+
     torch.testing.assert_close(lens(out), lens(seed[:, -1:]).expand(2, 12, -1),
                                rtol=0, atol=1e-5)
     out.square().sum().backward()

@@ -18,10 +18,19 @@ PHASE2 = VFI / 'hybrid-vfi_feature-warp_1xb8-200e-phase2_vimeo90k.py'
 PHASE3 = VFI / 'hybrid-vfi_feature-warp_1xb8-100e-phase3_x4k-vimeo90k.py'
 
 
-def _build(path, seed):
+# the motion path of the VFI demo (docs/vfi/training.md, "Results"): the
+# phases must keep warm-starting when all three take it
+MOTION = dict(corr_radius=3, refine_scales=(2, ), rel_pos_bias=True)
+
+
+def _build(path, seed, motion=False):
     cfg = load_config(str(path), check_data=False)
     # 2 of the 8 blocks: the warm start does not depend on the depth
     cfg.model.backbone.depth = 2
+    if motion:
+        cfg.model.corr_radius = MOTION['corr_radius']
+        cfg.model.refine_scales = MOTION['refine_scales']
+        cfg.model.backbone.rel_pos_bias = MOTION['rel_pos_bias']
     for loss in cfg.model.losses:
         if loss['type'] == 'VGGPerceptualLoss':
             loss['random_init'] = True  # tests never read ImageNet weights
@@ -88,6 +97,18 @@ def test_phase1_to_phase2_same_output(tmp_path):
         p2.flow_refine.net[-1].weight.normal_(0, 0.05)
         diff = p2.interpolate(a, b, t) - p1.interpolate(a, b, t)
     assert diff.abs().max() > 1e-3
+
+
+def test_phases_with_the_motion_path_same_output(tmp_path):
+    _, p1 = _build(PHASE1, 0, motion=True)
+    _trained_like(p1, 1)
+    cfg2, p2 = _build(PHASE2, 2, motion=True)
+    _save_and_load(p1, p2, tmp_path, cfg2.load_from_allow_mismatch)
+    _assert_same_output(p1, p2)
+    _trained_like(p2, 3)
+    cfg3, p3 = _build(PHASE3, 4, motion=True)
+    _save_and_load(p2, p3, tmp_path, cfg3.load_from_allow_mismatch)
+    _assert_same_output(p2, p3)
 
 
 def test_phase2_to_phase3_same_output(tmp_path):
