@@ -97,10 +97,13 @@ def test_latents_and_fgd_match_official(ref, model):
     assert float(ref['fgd_large']) > 1  # the two sets differ
     # the stored pairs' 8 latent frames give rank-deficient covariances
     # whose square root amplifies rounding: 2.2e-10 relative measured with
-    # ATEN_CPU_CAPABILITY=default (0 with avx2 / avx512), hence 1e-8 here
+    # ATEN_CPU_CAPABILITY=default (0 with avx2 / avx512); another CPU's
+    # BLAS may amplify it more, so this ill-conditioned case is held at
+    # 1e-6 (4500x the measured error) and the tight check is the large set
+    # above; a wrong model moves the latents by > 1e-3 (tests below)
     preds, gts = _pairs(ref)
     fgd = emage_fgd(preds, gts, model, dtype=torch.float64)
-    assert fgd == pytest.approx(float(ref['fgd']), rel=1e-8)
+    assert fgd == pytest.approx(float(ref['fgd']), rel=1e-6)
 
 
 def test_wrong_parents_give_wrong_latents(ref):
