@@ -19,7 +19,7 @@ def main(argv=None):
     p.add_argument('--out-dir', default='data/gesture_demo')
     p.add_argument('--train', type=int, default=12)
     p.add_argument('--val', type=int, default=2)
-    p.add_argument('--test', type=int, default=4)
+    p.add_argument('--test', type=int, default=12)
     p.add_argument('--duration', type=float, default=12.)
     p.add_argument('--fps', type=float, default=15.)
     p.add_argument('--seed', type=int, default=0)
