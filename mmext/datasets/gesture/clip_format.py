@@ -15,7 +15,7 @@ the motion: ``N / sr`` is at least ``(T - 1) / fps`` (within one frame).
 """
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -31,11 +31,17 @@ _KEYS = ('joints', 'fps', 'audio', 'sr', 'speaker_id')
 
 
 def save_clip(path: str, joints: np.ndarray, fps: float, audio: np.ndarray,
-              sr: int, speaker_id: int) -> None:
-    """Validate and write one clip."""
+              sr: int, speaker_id: int,
+              smplx_poses: Optional[np.ndarray] = None) -> None:
+    """Validate and write one clip. ``smplx_poses`` (optional, ``(T,
+    165)`` axis-angle, frame for frame with ``joints``): the captured
+    SMPL-X rotations a BEAT2 clip was made from, kept for EMAGE's FGD."""
     joints = np.asarray(joints, dtype=np.float32)
     audio = np.asarray(audio, dtype=np.float32)
     _check(path, joints, float(fps), audio, int(sr))
+    extra = {}
+    if smplx_poses is not None:
+        extra['smplx_poses'] = _check_poses(path, smplx_poses, len(joints))
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     np.savez(
         path,
@@ -43,7 +49,19 @@ def save_clip(path: str, joints: np.ndarray, fps: float, audio: np.ndarray,
         fps=np.float32(fps),
         audio=audio,
         sr=np.int32(sr),
-        speaker_id=np.int32(speaker_id))
+        speaker_id=np.int32(speaker_id),
+        **extra)
+
+
+def _check_poses(path, poses, frames) -> np.ndarray:
+    poses = np.asarray(poses, dtype=np.float32)
+    if poses.shape != (frames, 165):
+        raise ValueError(f'{path}: smplx_poses must be ({frames}, 165) '
+                         f'(axis-angle of the 55 SMPL-X joints, one row per '
+                         f'frame of joints), got {poses.shape}')
+    if not np.isfinite(poses).all():
+        raise ValueError(f'{path}: smplx_poses has non-finite values')
+    return poses
 
 
 def _check(path, joints, fps, audio, sr) -> None:
@@ -74,12 +92,17 @@ def load_clip(path: str) -> Dict[str, np.ndarray]:
                 raise KeyError(f'{path}: missing keys {missing} (a gesture '
                                f'clip has {list(_KEYS)})')
             clip = {k: z[k] for k in _KEYS}
+            if 'smplx_poses' in z.files:
+                clip['smplx_poses'] = z['smplx_poses']
     except FileNotFoundError:
         raise FileNotFoundError(f'clip file {path} not found') from None
     clip['fps'] = float(clip['fps'])
     clip['sr'] = int(clip['sr'])
     clip['speaker_id'] = int(clip['speaker_id'])
     _check(path, clip['joints'], clip['fps'], clip['audio'], clip['sr'])
+    if 'smplx_poses' in clip:
+        clip['smplx_poses'] = _check_poses(path, clip['smplx_poses'],
+                                           len(clip['joints']))
     return clip
 
 

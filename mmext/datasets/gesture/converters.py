@@ -302,6 +302,15 @@ def smplx_inverse_kinematics(joints: np.ndarray, rest: np.ndarray,
     return poses.reshape(t, j * 3), joints[:, 0] - rest[0]
 
 
+def _nearest_frames(x: np.ndarray, src_fps: float, frames: int,
+                    fps: float) -> np.ndarray:
+    """The rows of ``x`` (sampled at ``src_fps``) nearest in time to
+    ``frames`` frames at ``fps``: rotations are not averaged (an
+    axis-angle mean is not a rotation between the two)."""
+    idx = np.rint(np.arange(frames) / fps * src_fps).astype(int)
+    return x[np.clip(idx, 0, len(x) - 1)]
+
+
 def beat2_poses(joints: np.ndarray, smplx_model: str,
                 betas: Optional[np.ndarray] = None,
                 flat_hand_mean: bool = False, where: str = 'beat2_poses'):
@@ -432,12 +441,15 @@ def convert_beat2(src: str, out: str, smplx_model: str, fps: float = 30.,
         _check_duration(wavs[stem], _audio_for(wavs[stem]), path,
                         poses.shape[0], src_fps)
         rest = smplx_rest_joints(model, np.asarray(betas, np.float64))
+        captured = poses  # as BEAT2 stores them (no hand mean): EMAGE's FGD
         if not flat_hand_mean:
             poses = add_hand_mean(poses, model, smplx_model)
         joints = smplx_forward_kinematics(rest, parents, poses, trans)
         joints = resample(joints, src_fps, fps)
         save_clip(osp.join(out, 'clips', f'{stem}.npz'), joints, fps,
-                  _audio_for(wavs[stem]), SAMPLE_RATE, _speaker(stem))
+                  _audio_for(wavs[stem]), SAMPLE_RATE, _speaker(stem),
+                  smplx_poses=_nearest_frames(captured, src_fps, len(joints),
+                                              fps))
         ids.append(stem)
     Skeleton(SMPLX_JOINTS, parents).save(osp.join(out, 'skeleton.json'))
     splits = _assign(ids, split_csv)

@@ -115,7 +115,8 @@ class GestureDataset(Dataset):
             self.clips.append(
                 dict(id=cid, joints=clip['joints'], audio=clip['audio'],
                      sr=clip['sr'], feats=feats,
-                     speaker_id=clip['speaker_id']))
+                     speaker_id=clip['speaker_id'],
+                     smplx_poses=clip.get('smplx_poses')))
             self.index += [(k, s) for s in range(0, n - window + 1, stride)]
         if not self.index:
             raise ValueError(f'GestureDataset: no clip of split {split!r} is '

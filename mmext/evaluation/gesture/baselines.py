@@ -218,6 +218,13 @@ def format_table(result: dict,
             lines.append(f'| {name} | ' + ' | '.join(
                 f"{seq.get(pre + k, float('nan')):.4g}" for k in keys) +
                 ' |')
+        if 'emage_FGD' in seq:
+            lines += ['', 'emage_FGD real side: ' + (
+                "the clips' captured SMPL-X rotations (EMAGE's protocol)"
+                if seq.get('emage_FGD_captured') else
+                'inverse kinematics of the real joint positions (the clips '
+                'carry no captured rotations: convert BEAT2 again to keep '
+                'them); not comparable with published EMAGE numbers')]
     return '\n'.join(lines)
 
 

@@ -19,7 +19,7 @@ Protocol (PantoMatrix/PantoMatrix at commit c803115):
 5. Fréchet distance with ``1e-6 * I`` added to both covariances inside the
    square root, always (``mertic.py:346-357``).
 """
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 import torch
@@ -101,7 +101,8 @@ def emage_fgd(preds: Sequence, gts: Sequence, encoder: EmageFGDEncoder,
 def emage_fgd_from_joints(preds: Sequence, gts: Sequence,
                           encoder: EmageFGDEncoder, smplx_model: str,
                           fps: float,
-                          dtype: torch.dtype = torch.float32) -> float:
+                          dtype: torch.dtype = torch.float32,
+                          real_poses: Optional[Sequence] = None) -> float:
     """:func:`emage_fgd` of SMPL-X joint positions ``(T_i, 55, 3)``, as
     mmext's generators predict them.
 
@@ -112,6 +113,10 @@ def emage_fgd_from_joints(preds: Sequence, gts: Sequence,
     rotation: the twist about single-child bones and the jaw, eyes and
     finger tips come out 0, for the real sequences as well, so this is
     EMAGE's FGD of the IK'd motion, not of BEAT2's captured rotations.
+    ``real_poses`` (one ``(T_i, 165)`` array per sequence, as BEAT2 stores
+    them: the clips' ``smplx_poses`` written by the BEAT2 converter) puts
+    the captured rotations on the real side instead, which is EMAGE's
+    protocol; each is cut to its generated sequence's length.
 
     Raises:
         ValueError: ``fps`` is not 30 (EMAGE's encoder was trained on
@@ -123,5 +128,13 @@ def emage_fgd_from_joints(preds: Sequence, gts: Sequence,
                          f'BEAT2 motion, this evaluation runs at {fps:g} fps '
                          '(use a BEAT2 config at 30 fps)')
     pp = [beat2_poses(j, smplx_model, where='emage_FGD')[0] for j in preds]
-    pg = [beat2_poses(j, smplx_model, where='emage_FGD')[0] for j in gts]
+    if real_poses is not None:
+        if len(real_poses) != len(preds):
+            raise ValueError(f'emage_FGD: {len(real_poses)} real pose '
+                             f'sequences for {len(preds)} generated ones')
+        pg = [np.asarray(r, np.float64)[:len(p)]
+              for r, p in zip(real_poses, preds)]
+    else:
+        pg = [beat2_poses(j, smplx_model, where='emage_FGD')[0]
+              for j in gts]
     return emage_fgd(pp, pg, encoder, dtype=dtype)

@@ -14,13 +14,15 @@ __all__ = ['sequence_clips', 'evaluate_sequences']
 def sequence_clips(dataset) -> List[dict]:
     """The clips of a :class:`GestureDataset` as whole sequences:
     ``joints`` (root-relative to the first frame), ``feats``, ``wave``,
-    ``onset`` and ``id``."""
+    ``onset``, ``id`` and ``smplx_poses`` (the captured SMPL-X rotations of
+    a BEAT2 clip, or None)."""
     out = []
     for c in dataset.clips:
         j = c['joints'] - c['joints'][:1, :1]
         out.append(dict(id=c['id'], joints=j.astype(np.float32),
                         feats=c['feats'], wave=c['audio'],
-                        onset=c['feats'][:, -1]))
+                        onset=c['feats'][:, -1],
+                        smplx_poses=c.get('smplx_poses')))
     return out
 
 
@@ -66,7 +68,12 @@ def evaluate_sequences(generator, clips: Sequence[dict],
     ``AESKConv_240_100.bin``) and ``smplx_model`` (their
     ``SMPLX_NEUTRAL_2020.npz``), also ``emage_FGD``
     (:func:`~mmext.evaluation.gesture.emage_fgd.emage_fgd_from_joints`;
-    SMPL-X skeletons at 30 fps only).
+    SMPL-X skeletons at 30 fps only). Its real side is the clips'
+    captured rotations (``smplx_poses``, kept by the BEAT2 converter) when
+    every clip has them, as EMAGE compares against BEAT2's poses
+    (``emage_FGD_captured`` = 1; the ``ground-truth`` row then measures
+    what the inverse kinematics of real positions loses); otherwise the
+    inverse kinematics of the real positions (``emage_FGD_captured`` = 0).
     """
     emage = None
     if emage_fgd_checkpoint or smplx_model:
@@ -74,7 +81,9 @@ def evaluate_sequences(generator, clips: Sequence[dict],
             raise ValueError('evaluate_sequences: emage_FGD needs both '
                              'emage_fgd_checkpoint and smplx_model')
         from mmext.models.gesture.emage_fgd import load_emage_fgd_encoder
-        emage = (load_emage_fgd_encoder(emage_fgd_checkpoint), smplx_model)
+        captured = [c.get('smplx_poses') for c in clips]
+        emage = (load_emage_fgd_encoder(emage_fgd_checkpoint), smplx_model,
+                 None if any(p is None for p in captured) else captured)
     from mmext.apis.gesture_inference import generate_sequence
     s = metric.seed_frames
     preds, gts, waves = [], [], []
@@ -106,8 +115,11 @@ def _sequence_metrics(metric, preds, gts, waves, skip_s, emage=None):
     out = {}
     if emage is not None:
         from .emage_fgd import emage_fgd_from_joints
-        out['emage_FGD'] = emage_fgd_from_joints(preds, gts, *emage,
-                                                 fps=metric.fps)
+        encoder, smplx_model, real_poses = emage
+        out['emage_FGD'] = emage_fgd_from_joints(
+            preds, gts, encoder, smplx_model, fps=metric.fps,
+            real_poses=real_poses)
+        out['emage_FGD_captured'] = float(real_poses is not None)
     if metric.fgd_checkpoint:
         if not metric._ae_checked:
             metric.check_autoencoder(gts)

@@ -194,6 +194,14 @@ def test_convert_beat2_joint_only_smplx(tmp_path):
                                rest[0] + trans[0] + rel @ rz.T, atol=1e-5)
     sk = Skeleton.load(osp.join(out, 'skeleton.json'))
     assert sk.parents == list(SMPLX_PARENTS) and len(sk.hand_indices) == 30
+    # the captured rotations are kept as BEAT2 stores them (EMAGE's FGD)
+    np.testing.assert_allclose(clip['smplx_poses'], poses, atol=1e-6)
+    # at 15 fps: the nearest captured frame to each output frame, not a
+    # blend of two rotations
+    convert_beat2(str(src), out, model, fps=15, flat_hand_mean=True)
+    clip15 = load_clip(osp.join(out, 'clips', '2_scott_0_1_1.npz'))
+    assert len(clip15['smplx_poses']) == len(clip15['joints']) == 16
+    np.testing.assert_allclose(clip15['smplx_poses'], poses[::2], atol=1e-6)
     # a bent elbow moves the wrist but keeps bone lengths
     poses2 = np.zeros((1, 165))
     poses2[0, 18 * 3 + 1] = 1.0
@@ -377,3 +385,19 @@ def test_smplx_inverse_kinematics_and_beat2_npz_roundtrip(tmp_path):
     assert splits == dict(train=['2_scott_0_1_1'])
     with pytest.raises(FileNotFoundError, match=r'for speakers \[7\]'):
         convert_beat2(str(d), str(tmp_path / 'spk7'), model, speakers=[7])
+
+
+def test_clip_smplx_poses_round_trip_and_shape_check(tmp_path):
+    from mmext.datasets.gesture.clip_format import save_clip
+    joints = np.zeros((5, 55, 3), np.float32)
+    audio = np.zeros(16000, np.float32)
+    poses = np.arange(5 * 165, dtype=np.float32).reshape(5, 165) / 1e3
+    path = str(tmp_path / 'c.npz')
+    save_clip(path, joints, 15., audio, 16000, 2, smplx_poses=poses)
+    np.testing.assert_array_equal(load_clip(path)['smplx_poses'], poses)
+    save_clip(path, joints, 15., audio, 16000, 2)
+    assert 'smplx_poses' not in load_clip(path)
+    with pytest.raises(ValueError, match=r'c.npz: smplx_poses must be '
+                       r'\(5, 165\).*got \(4, 165\)'):
+        save_clip(path, joints, 15., audio, 16000, 2,
+                  smplx_poses=poses[:4])

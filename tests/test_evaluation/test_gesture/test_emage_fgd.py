@@ -305,3 +305,59 @@ def test_evaluate_sequences_reports_emage_fgd(tmp_path, ref, model):
     assert res['emage_FGD'] == pytest.approx(want, rel=1e-9) and want > 1
     assert res['hold-seed/emage_FGD'] > 1
     assert res['ground-truth/emage_FGD'] == 0.
+
+
+def test_evaluate_sequences_uses_captured_rotations(tmp_path, ref, model):
+    """With every clip's captured ``smplx_poses`` the real side is those
+    rotations (EMAGE's protocol), not the inverse kinematics of the real
+    positions; the ground-truth row then shows what the IK loses."""
+    from mmext.apis.gesture_inference import generate_sequence
+    from mmext.datasets.gesture.converters import (beat2_poses,
+                                                   smplx_forward_kinematics)
+    from mmext.evaluation.gesture import GestureMetric, evaluate_sequences
+    from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
+    smplx = _fake_smplx(tmp_path / 'SMPLX_NEUTRAL_2020.npz',
+                        np.random.default_rng(1))
+    ckpt = _upstream_checkpoint(tmp_path / 'AESKConv_240_100.bin', model,
+                                ref)
+    with np.load(smplx) as z:
+        rest = z['J_regressor'] @ z['v_template']
+    rng = np.random.default_rng(0)
+    clips = []
+    for poses in (np.concatenate([ref['gt_0'], ref['gt_2']]),
+                  np.concatenate([ref['pred_2'], ref['pred_0']])):
+        poses = poses.astype(np.float64)
+        j = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
+                                     np.zeros((len(poses), 3)))
+        clips.append(dict(joints=(j - j[:1, :1]).astype(np.float32),
+                          feats=rng.standard_normal(
+                              (len(poses), 3)).astype(np.float32),
+                          wave=np.zeros(len(poses) * 16000 // 30),
+                          smplx_poses=poses.astype(np.float32)))
+    metric = GestureMetric('smplx', fps=30.)
+    gen = _Wiggle()
+    res = evaluate_sequences(gen, clips, metric, 32,
+                             emage_fgd_checkpoint=ckpt, smplx_model=smplx)
+    assert res['emage_FGD_captured'] == 1.
+    preds = [generate_sequence(gen, c['feats'], c['joints'][:4], 32)
+             for c in clips]
+    enc = load_emage_fgd_encoder(ckpt)
+    # by hand: generated positions through IK, the captured poses as they are
+    by_hand = emage_fgd(
+        [beat2_poses(p, smplx)[0] for p in preds],
+        [c['smplx_poses'][:len(p)].astype(np.float64)
+         for c, p in zip(clips, preds)], enc)
+    assert res['emage_FGD'] == pytest.approx(by_hand, rel=1e-9)
+    ik_side = emage_fgd_from_joints(
+        preds, [c['joints'][:len(p)] for c, p in zip(clips, preds)], enc,
+        smplx, fps=30.)
+    assert abs(res['emage_FGD'] - ik_side) > 1e-3 * ik_side
+    # the IK of the real positions is not the captured rotations (the
+    # file's hand means): the ground-truth row is no longer 0
+    assert res['ground-truth/emage_FGD'] > 1e-3
+    # one clip without captured poses: back to IK on both sides
+    clips[1] = {k: v for k, v in clips[1].items() if k != 'smplx_poses'}
+    res = evaluate_sequences(gen, clips, metric, 32,
+                             emage_fgd_checkpoint=ckpt, smplx_model=smplx)
+    assert res['emage_FGD_captured'] == 0.
+    assert res['emage_FGD'] == pytest.approx(ik_side, rel=1e-9)
