@@ -271,11 +271,11 @@ class _Wiggle(torch.nn.Module):
         return last + self.gain * wig
 
 
-def test_evaluate_sequences_reports_emage_fgd(tmp_path, ref, model):
-    from mmext.apis.gesture_inference import generate_sequence
+def _sequence_setup(tmp_path, ref, model, captured=False):
+    """A fake SMPL-X file, an upstream-layout checkpoint and two 30 fps
+    SMPL-X clips made from the fixture's poses (with those poses as the
+    clips' captured ``smplx_poses`` if ``captured``)."""
     from mmext.datasets.gesture.converters import smplx_forward_kinematics
-    from mmext.evaluation.gesture import GestureMetric, evaluate_sequences
-    from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
     smplx = _fake_smplx(tmp_path / 'SMPLX_NEUTRAL_2020.npz',
                         np.random.default_rng(1))
     ckpt = _upstream_checkpoint(tmp_path / 'AESKConv_240_100.bin', model,
@@ -289,10 +289,21 @@ def test_evaluate_sequences_reports_emage_fgd(tmp_path, ref, model):
         poses = poses.astype(np.float64)
         j = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
                                      np.zeros((len(poses), 3)))
-        clips.append(dict(joints=(j - j[:1, :1]).astype(np.float32),
-                          feats=rng.standard_normal(
-                              (len(poses), 3)).astype(np.float32),
-                          wave=np.zeros(len(poses) * 16000 // 30)))
+        clip = dict(joints=(j - j[:1, :1]).astype(np.float32),
+                    feats=rng.standard_normal(
+                        (len(poses), 3)).astype(np.float32),
+                    wave=np.zeros(len(poses) * 16000 // 30))
+        if captured:
+            clip['smplx_poses'] = poses.astype(np.float32)
+        clips.append(clip)
+    return smplx, ckpt, clips
+
+
+def test_evaluate_sequences_reports_emage_fgd(tmp_path, ref, model):
+    from mmext.apis.gesture_inference import generate_sequence
+    from mmext.evaluation.gesture import GestureMetric, evaluate_sequences
+    from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
+    smplx, ckpt, clips = _sequence_setup(tmp_path, ref, model)
     metric = GestureMetric('smplx', fps=30.)
     gen = _Wiggle()
     res = evaluate_sequences(gen, clips, metric, 32,
@@ -312,28 +323,10 @@ def test_evaluate_sequences_uses_captured_rotations(tmp_path, ref, model):
     rotations (EMAGE's protocol), not the inverse kinematics of the real
     positions; the ground-truth row then shows what the IK loses."""
     from mmext.apis.gesture_inference import generate_sequence
-    from mmext.datasets.gesture.converters import (beat2_poses,
-                                                   smplx_forward_kinematics)
+    from mmext.datasets.gesture.converters import beat2_poses
     from mmext.evaluation.gesture import GestureMetric, evaluate_sequences
     from mmext.evaluation.gesture.emage_fgd import emage_fgd_from_joints
-    smplx = _fake_smplx(tmp_path / 'SMPLX_NEUTRAL_2020.npz',
-                        np.random.default_rng(1))
-    ckpt = _upstream_checkpoint(tmp_path / 'AESKConv_240_100.bin', model,
-                                ref)
-    with np.load(smplx) as z:
-        rest = z['J_regressor'] @ z['v_template']
-    rng = np.random.default_rng(0)
-    clips = []
-    for poses in (np.concatenate([ref['gt_0'], ref['gt_2']]),
-                  np.concatenate([ref['pred_2'], ref['pred_0']])):
-        poses = poses.astype(np.float64)
-        j = smplx_forward_kinematics(rest, list(SMPLX_PARENTS), poses,
-                                     np.zeros((len(poses), 3)))
-        clips.append(dict(joints=(j - j[:1, :1]).astype(np.float32),
-                          feats=rng.standard_normal(
-                              (len(poses), 3)).astype(np.float32),
-                          wave=np.zeros(len(poses) * 16000 // 30),
-                          smplx_poses=poses.astype(np.float32)))
+    smplx, ckpt, clips = _sequence_setup(tmp_path, ref, model, captured=True)
     metric = GestureMetric('smplx', fps=30.)
     gen = _Wiggle()
     res = evaluate_sequences(gen, clips, metric, 32,
