@@ -238,14 +238,33 @@ def test_interleaved_column_scan_against_a_loop():
         out = mixer(big)
         mixer.scan_stride = 1
         coarse = mixer(pooled)
-    o0, o1 = split_frames(out)
     c0, c1 = split_frames(coarse)
-    torch.testing.assert_close(o0[..., ::2, ::2], c0)
-    torch.testing.assert_close(o1[..., 1::2, 1::2], c1)
+    up = [torch.nn.functional.interpolate(v, scale_factor=2, mode='nearest')
+          for v in (c0, c1)]
+    torch.testing.assert_close(out, interleave_frames(*up))
     with pytest.raises(ValueError, match='col_order must be one of'):
         HybridVFIBackbone(col_order='diagonal')
     with pytest.raises(ValueError, match='scan_stride must be'):
         HybridVFIBackbone(window_size=8, scan_stride=3)
+
+
+def test_channels_last_is_only_a_memory_order(monkeypatch):
+    """The CNN parts run NHWC for speed; in float64 (no oneDNN) the frame
+    equals the NCHW computation's to accumulation-order rounding."""
+    from mmext.models.vfi import vfi_model
+    model = _model(corr_radius=1, refine_scales=(2, )).double().eval()
+    with torch.no_grad():
+        for p in model.parameters():  # no zero-initialised (inert) layer
+            p.add_(0.05 * torch.randn_like(p))
+    g = torch.Generator().manual_seed(3)
+    a, b = torch.rand(2, 1, 3, 32, 32, generator=g, dtype=torch.float64)
+    with torch.no_grad():
+        nhwc = model.interpolate(a, b, 0.3)
+        monkeypatch.setattr(vfi_model, '_channels_last', lambda x: x)
+        nchw = model.interpolate(a, b, 0.3)
+    assert nhwc.is_contiguous()
+    torch.testing.assert_close(nhwc, nchw, rtol=0, atol=1e-12)
+    assert (nhwc - a).abs().max() > 1e-3
 
 
 def test_pad_to_multiple():

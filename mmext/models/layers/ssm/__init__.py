@@ -8,10 +8,11 @@ from .mamba2 import Mamba2
 from .multi_direction import BiMamba, MultiDirectionalSSM
 from .norm import RMSNormGated, rms_norm_gated
 from .selective_scan import selective_scan, selective_scan_naive
-from .ssd import segsum, ssd_chunk_scan, ssd_naive
+from .ssd import segsum, ssd_chunk_scan, ssd_chunk_scan_heads, ssd_naive
 
 __all__ = [
     'Mamba', 'Mamba2', 'MultiDirectionalSSM', 'BiMamba', 'RMSNormGated',
     'rms_norm_gated', 'selective_scan', 'selective_scan_naive',
-    'ssd_chunk_scan', 'ssd_naive', 'segsum', 'BACKENDS'
+    'ssd_chunk_scan', 'ssd_chunk_scan_heads', 'ssd_naive', 'segsum',
+    'BACKENDS'
 ]

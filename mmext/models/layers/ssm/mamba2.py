@@ -19,7 +19,7 @@ from mmext.registry import MODELS
 from .backend import check_backend, resolve_backend
 from .mamba import causal_depthwise_conv1d, inverse_softplus_dt_init
 from .norm import RMSNormGated
-from .ssd import ssd_chunk_scan, ssd_naive
+from .ssd import _prepare_dt, ssd_chunk_scan, ssd_chunk_scan_heads, ssd_naive
 
 __all__ = ['Mamba2']
 
@@ -212,6 +212,8 @@ class Mamba2(nn.Module):
                              f'got {tuple(u.shape)}')
         path, kernels = resolve_backend(self.backend, 'mamba2',
                                         type(self).__name__, u.device)
+        if path == 'torch' and self.rmsnorm:
+            return self._forward_heads(u)
         g, n, p = self.ngroups, self.d_state, self.headdim
         d_mlp = self.d_inner - self.d_ssm
         z0, x0, z, xBC, dt = torch.split(
@@ -225,10 +227,7 @@ class Mamba2(nn.Module):
         x = x.reshape(b, seqlen, self.nheads, p)
         B = B.reshape(b, seqlen, g, n)
         C = C.reshape(b, seqlen, g, n)
-        # at least float32 (fp16 A_log could give -inf), float64 kept
-        A = -torch.exp(
-            self.A_log.to(
-                torch.promote_types(self.A_log.dtype, torch.float32)))
+        A = self._A()
         D = self.D.reshape(self.nheads, p) if self.D_has_hdim else self.D
         zh = None if self.rmsnorm else z.reshape(b, seqlen, self.nheads, p)
         if path == 'mamba_ssm':
@@ -273,6 +272,60 @@ class Mamba2(nn.Module):
                     norm_before_gate=self.norm_before_gate)
             else:
                 y = self.norm(y, z)
+        if d_mlp > 0:
+            y = torch.cat([F.silu(z0) * x0, y], dim=-1)
+        return self.out_proj(y)
+
+    def _A(self) -> Tensor:
+        # at least float32 (fp16 A_log could give -inf), float64 kept
+        return -torch.exp(
+            self.A_log.to(
+                torch.promote_types(self.A_log.dtype, torch.float32)))
+
+    def _forward_heads(self, u: Tensor) -> Tensor:
+        """The pure-PyTorch path in the layouts its kernels want: the
+        convolution's channels come out of ``in_proj`` channel-major (one
+        matrix product ``W u^T``, no transpose copy), and the scan runs
+        head-major (:func:`~.ssd.ssd_chunk_scan_heads`). The same
+        operations as the generic path, in another memory order (tested
+        against it and against the sequential recurrence)."""
+        g, n, p, h = self.ngroups, self.d_state, self.headdim, self.nheads
+        d_mlp = self.d_inner - self.d_ssm
+        d_conv_in = self.d_ssm + 2 * g * n
+        b, seqlen = u.shape[:2]
+        cdtype = torch.promote_types(u.dtype, torch.float32)
+        w, bias = self.in_proj.weight, self.in_proj.bias
+        lo = 2 * d_mlp + self.d_ssm  # in_proj rows: z0 x0 z | xBC | dt
+        w_conv = w[lo:lo + d_conv_in]
+        w_rest = torch.cat([w[:lo], w[lo + d_conv_in:]])
+        b_conv = b_rest = None
+        if bias is not None:
+            b_conv = bias[lo:lo + d_conv_in]
+            b_rest = torch.cat([bias[:lo], bias[lo + d_conv_in:]])
+        xbc = torch.matmul(w_conv, u.transpose(1, 2))  # b c l
+        if b_conv is not None:
+            xbc = xbc + b_conv[:, None]
+        k = self.d_conv
+        xbc = F.conv1d(
+            xbc, self.conv1d.weight, self.conv1d.bias, padding=k - 1,
+            groups=d_conv_in)[..., :seqlen]
+        xbc = self.act(xbc)
+        rest = F.linear(u, w_rest, b_rest)
+        z0, x0, z, dt = torch.split(rest, [d_mlp, d_mlp, self.d_ssm, h],
+                                    dim=-1)
+        x = xbc[:, :self.d_ssm].reshape(b, h, p, seqlen).transpose(
+            -1, -2).to(cdtype).contiguous()  # b h l p
+        B = xbc[:, self.d_ssm:self.d_ssm + g * n].reshape(
+            b, g, n, seqlen).transpose(-1, -2).to(cdtype).contiguous()
+        C = xbc[:, self.d_ssm + g * n:].reshape(b, g, n, seqlen).transpose(
+            -1, -2).to(cdtype).contiguous()
+        dt = _prepare_dt(dt, self.dt_bias, True, self.dt_limit,
+                         cdtype).transpose(1, 2).contiguous()  # b h l
+        D = self.D.reshape(h, p) if self.D_has_hdim else self.D
+        y, _ = ssd_chunk_scan_heads(x, dt, self._A(), B, C, self.chunk_size,
+                                    D=D)
+        y = y.transpose(1, 2).reshape(b, seqlen, self.d_ssm).to(u.dtype)
+        y = self.norm(y, z)
         if d_mlp > 0:
             y = torch.cat([F.silu(z0) * x0, y], dim=-1)
         return self.out_proj(y)

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ['segsum', 'ssd_chunk_scan', 'ssd_naive']
+__all__ = ['segsum', 'ssd_chunk_scan', 'ssd_chunk_scan_heads', 'ssd_naive']
 
 
 def segsum(x: Tensor) -> Tensor:
@@ -104,29 +104,122 @@ def _pass_states(states: Tensor, chunk_dA: Tensor, init: Tensor,
     it is exactly the single quadratic step.
 
     Args:
-        states (Tensor): ``(b, c, g, e, p, n)`` end-of-chunk states from a
+        states (Tensor): ``(b, h, c, p, n)`` end-of-chunk states from a
             zero start.
-        chunk_dA (Tensor): ``(b, g, e, c)`` log-decay over each chunk.
-        init (Tensor): ``(b, g, e, p, n)`` state entering chunk 0.
+        chunk_dA (Tensor): ``(b, h, c)`` log-decay over each chunk.
+        init (Tensor): ``(b, h, p, n)`` state entering chunk 0.
         block (int, optional): Chunks per block. Defaults to
             ``STATE_BLOCK``.
 
     Returns:
         tuple[Tensor, Tensor]: the state entering every chunk
-        ``(b, c, g, e, p, n)`` and the final state ``(b, g, e, p, n)``.
+        ``(b, h, c, p, n)`` and the final state ``(b, h, p, n)``.
     """
     block = block or STATE_BLOCK
-    c = states.shape[1]
+    b, h, c, p, n = states.shape
     carry, entering = init, []
     for k0 in range(0, c, block):
         k1 = min(k0 + block, c)
-        ext = torch.cat([carry[:, None], states[:, k0:k1]], dim=1)
+        ext = torch.cat([carry[:, :, None], states[:, :, k0:k1]], dim=2)
         decay = torch.exp(segsum(F.pad(chunk_dA[..., k0:k1], (1, 0))))
-        out = torch.einsum('bgezc,bcgepn->bzgepn', decay, ext)
-        entering.append(out[:, :-1])
-        carry = out[:, -1]
-    prev = entering[0] if len(entering) == 1 else torch.cat(entering, dim=1)
+        out = (decay @ ext.flatten(3)).view(b, h, k1 - k0 + 1, p, n)
+        entering.append(out[:, :, :-1])
+        carry = out[:, :, -1]
+    prev = entering[0] if len(entering) == 1 else torch.cat(entering, dim=2)
     return prev, carry
+
+
+def ssd_chunk_scan_heads(
+    x: Tensor,
+    dt: Tensor,
+    A: Tensor,
+    B: Tensor,
+    C: Tensor,
+    chunk_size: int,
+    D: Optional[Tensor] = None,
+    initial_states: Optional[Tensor] = None,
+) -> Tuple[Tensor, Tensor]:
+    """The chunked SSD scan on head-major tensors (the work of
+    :func:`ssd_chunk_scan`, whose layout is mamba_ssm's).
+
+    Head-major (``(batch, heads, seqlen, ...)``) is the layout in which
+    every contraction is one batched matrix product over contiguous
+    chunks, so :class:`~.mamba2.Mamba2` produces its inputs in it
+    directly. Inside a chunk the decay from position ``j`` to ``i >= j``
+    is ``exp(cs_i - cs_j)`` of the chunk's cumulative log-decay ``cs``
+    (the difference mamba_ssm's Triton ``_chunk_scan_fwd_kernel`` takes,
+    ``mamba_ssm/ops/triton/ssd_chunk_scan.py``), masked to ``i >= j``
+    before the exponential: four passes over the ``chunk_size^2`` mask.
+    ``cs`` spans one chunk only, so the difference loses at most a few
+    ulps of ``|cs|``; the state passing between chunks keeps the
+    cancellation-free :func:`segsum`.
+
+    Args:
+        x (Tensor): ``(batch, nheads, seqlen, headdim)``.
+        dt (Tensor): ``(batch, nheads, seqlen)``, final (after bias,
+            softplus and clamp).
+        A (Tensor): ``(nheads,)``.
+        B (Tensor): ``(batch, ngroups, seqlen, d_state)``; heads
+            ``k * nheads / ngroups ..`` use group ``k``.
+        C (Tensor): Like ``B``.
+        chunk_size (int): Chunk length (any; the tail is padded with
+            ``dt = 0``).
+        D (Tensor, optional): Skip, ``(nheads,)`` or ``(nheads, headdim)``.
+        initial_states (Tensor, optional): ``(batch, nheads, headdim,
+            d_state)``.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``y`` ``(batch, nheads, seqlen, headdim)``
+        and the final states ``(batch, nheads, headdim, d_state)``, in the
+        inputs' dtype.
+    """
+    b, h, seqlen, p = x.shape
+    g, n = B.shape[1], B.shape[-1]
+    e = h // g  # heads per group
+    q = min(chunk_size, seqlen)
+    pad = (-seqlen) % q
+    x_in = x
+    if pad:
+        x = F.pad(x, (0, 0, 0, pad))
+        dt = F.pad(dt, (0, pad))
+        B = F.pad(B, (0, 0, 0, pad))
+        C = F.pad(C, (0, 0, 0, pad))
+    c = (seqlen + pad) // q
+    xdt = (x * dt[..., None]).view(b, g, e, c, q, p)
+    Bc = B.reshape(b, g, c, q, n)
+    Cc = C.reshape(b, g, c, q, n)
+    dA_cs = (dt * A[:, None]).view(b, h, c, q).cumsum(dim=-1)
+
+    # 1) intra-chunk: (C B^T o L) (dt x), L[i, j] = exp(cs_i - cs_j), i >= j
+    upper = torch.ones(q, q, dtype=torch.bool, device=x.device).triu(1)
+    decay = (dA_cs[..., :, None] - dA_cs[..., None, :]).masked_fill_(
+        upper, -math.inf).exp_()  # b h c q q
+    cb = (Cc @ Bc.transpose(-1, -2))[:, :, None]  # b g 1 c q q
+    y = (decay.view(b, g, e, c, q, q) * cb) @ xdt  # b g e c q p
+
+    # 2) state of each chunk at its end, starting from zero
+    decay_to_end = torch.exp(dA_cs[..., -1:] - dA_cs)  # b h c q
+    states = (xdt * decay_to_end.view(b, g, e, c, q, 1)).transpose(
+        -1, -2) @ Bc[:, :, None]  # b g e c p n
+
+    # 3) pass states between chunks
+    if initial_states is None:
+        init = states.new_zeros(b, h, p, n)
+    else:
+        init = initial_states.to(states.dtype).reshape(b, h, p, n)
+    prev_states, final = _pass_states(states.view(b, h, c, p, n),
+                                      dA_cs[..., -1], init)
+
+    # 4) contribution of the incoming state to each position
+    y_in = Cc[:, :, None] @ prev_states.view(b, g, e, c, p, n).transpose(
+        -1, -2)  # b g e c q p
+    y = torch.addcmul(y, y_in, torch.exp(dA_cs).view(b, g, e, c, q, 1))
+    y = y.view(b, h, c * q, p)[:, :, :seqlen]
+    if D is not None:
+        D = D.to(y.dtype)
+        y = torch.addcmul(y, x_in, D.view(h, 1, 1) if D.dim() == 1 else
+                          D.view(h, 1, p))
+    return y, final
 
 
 def ssd_chunk_scan(
@@ -145,6 +238,9 @@ def ssd_chunk_scan(
     return_final_states: bool = False,
 ) -> Union[Tensor, Tuple[Tensor, Tensor]]:
     """Chunked SSD scan, a pure-PyTorch ``mamba_chunk_scan_combined``.
+
+    The inputs are moved to the head-major layout once and scanned by
+    :func:`ssd_chunk_scan_heads`.
 
     Args:
         x (Tensor): ``(batch, seqlen, nheads, headdim)``.
@@ -172,58 +268,19 @@ def ssd_chunk_scan(
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(
             f'chunk_size must be a positive int, got {chunk_size!r}')
-    g = _check(x, dt, A, B, C)
+    _check(x, dt, A, B, C)
     out_dtype = x.dtype
     cdtype = torch.promote_types(x.dtype, torch.float32)
-    b, seqlen, h, p = x.shape
-    n = B.shape[-1]
-    e = h // g  # heads per group
-    xf = x.to(cdtype)
     dt = _prepare_dt(dt, dt_bias, dt_softplus, dt_limit, cdtype)
-    A = A.to(cdtype)
-    Bf, Cf = B.to(cdtype), C.to(cdtype)
-
-    q = min(chunk_size, seqlen)
-    pad = (-seqlen) % q
-    xs, dts = xf, dt
-    if pad:
-        xs = F.pad(xs, (0, 0, 0, 0, 0, pad))
-        dts = F.pad(dts, (0, 0, 0, pad))
-        Bf = F.pad(Bf, (0, 0, 0, 0, 0, pad))
-        Cf = F.pad(Cf, (0, 0, 0, 0, 0, pad))
-    c = (seqlen + pad) // q
-    # chunked, heads split as (group, head-in-group)
-    xdt = (xs * dts[..., None]).reshape(b, c, q, g, e, p)
-    Bc = Bf.reshape(b, c, q, g, n)
-    Cc = Cf.reshape(b, c, q, g, n)
-    dA = (dts * A).reshape(b, c, q, g, e).permute(0, 3, 4, 1, 2)  # b g e c q
-    dA_cs = dA.cumsum(dim=-1)
-
-    # 1) intra-chunk: quadratic form with the decay mask
-    decay = torch.exp(segsum(dA))  # b g e c q(i) q(j)
-    cb = torch.einsum('bcign,bcjgn->bgcij', Cc, Bc)
-    y = torch.einsum('bgcij,bgecij,bcjgep->bcigep', cb, decay, xdt)
-
-    # 2) state of each chunk at its end, starting from zero
-    decay_to_end = torch.exp(dA_cs[..., -1:] - dA_cs)  # b g e c q
-    states = torch.einsum('bcjgn,bgecj,bcjgep->bcgepn', Bc, decay_to_end, xdt)
-
-    # 3) pass states between chunks
-    if initial_states is None:
-        init = states.new_zeros(b, g, e, p, n)
-    else:
-        init = initial_states.to(cdtype).reshape(b, g, e, p, n)
-    prev_states, final = _pass_states(states, dA_cs[..., -1], init)
-
-    # 4) contribution of the incoming state to each position
-    decay_from_start = torch.exp(dA_cs)  # b g e c q
-    y = y + torch.einsum('bcign,bcgepn,bgeci->bcigep', Cc, prev_states,
-                         decay_from_start)
-
-    y = y.reshape(b, c * q, h, p)[:, :seqlen]
-    out = _finish(y, xf, D, z, out_dtype)
+    y, final = ssd_chunk_scan_heads(
+        x.to(cdtype).transpose(1, 2).contiguous(),
+        dt.transpose(1, 2).contiguous(), A.to(cdtype),
+        B.to(cdtype).transpose(1, 2).contiguous(),
+        C.to(cdtype).transpose(1, 2).contiguous(), chunk_size,
+        D=D, initial_states=initial_states)
+    out = _finish(y.transpose(1, 2), x, None, z, out_dtype)
     if return_final_states:
-        return out, final.reshape(b, h, p, n)
+        return out, final
     return out
 
 
