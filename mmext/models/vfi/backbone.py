@@ -84,8 +84,8 @@ class _MambaMixer(nn.Module):
         # token grid itself: (b, h, w, frame, c) -> mean over s x s
         b, h, w2, c = x.shape
         w = w2 // 2
-        # (a sum of s^2 strided slices: torch's mean over the two
-        # non-adjacent axes is about 40x slower on the CPU)
+        # (a sum of s^2 strided slices: torch's mean over two non-adjacent
+        # axes is far slower on the CPU)
         v = x.view(b, h // s, s, w // s, s, 2, c)
         pooled = sum(v[:, :, i, :, j] for i in range(s) for j in range(s))
         pooled = pooled * (1.0 / (s * s))

@@ -75,10 +75,10 @@ class VFIDataPreprocessor(BaseDataPreprocessor):
 
 
 def _channels_last(x: Tensor) -> Tensor:
-    """The convolutions' memory order. Same values; on the CPU, oneDNN's
-    3x3 and transposed convolutions run 2.6-3.2x faster on NHWC than on
-    NCHW at full resolution (docs/benchmarks.md, "VFI beside
-    EMA-VFI-small"); a no-op when ``x`` is already NHWC."""
+    """The convolutions' memory order: NHWC. Same values (tested); on the
+    CPU oneDNN's full-resolution 3x3 and transposed convolutions run
+    faster on it than on NCHW (docs/benchmarks.md, "VFI beside
+    EMA-VFI-small"). A no-op when ``x`` is already NHWC."""
     return x.contiguous(memory_format=torch.channels_last)
 
 
@@ -88,13 +88,14 @@ def _conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 
 
 class _Encoder(nn.Module):
-    """Shared per-frame CNN to 1/4 resolution."""
+    """Shared per-frame CNN to 1/4 resolution (``cin`` input channels: 3,
+    or 6 for the joint stem's frame pair)."""
 
-    def __init__(self, dims: int) -> None:
+    def __init__(self, dims: int, cin: int = 3) -> None:
         super().__init__()
         half = max(dims // 2, 8)
         self.net = nn.Sequential(
-            _conv(3, half, 2), _conv(half, half), _conv(half, dims, 2),
+            _conv(cin, half, 2), _conv(half, half), _conv(half, dims, 2),
             _conv(dims, dims))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -257,6 +258,12 @@ class VFIModel(BaseModel):
             the backbone's two maps over displacements up to this radius
             (1/4-resolution pixels), joins the flow head's input.
             Defaults to 0 (off).
+        joint_stem (bool): Both frames meet in the encoder's first layer:
+            frame ``i``'s features are ``encoder([I_i, I_other])`` (six
+            input channels, shared weights, the pair's order swapped for
+            the other frame, so swapping the frames swaps the maps), instead
+            of each frame shrunk to 1/4 on its own before the backbone
+            interleaves them. Defaults to False (the per-frame encoder).
         refine_scales (Sequence[int]): Coarse-to-fine flow refinement:
             one :class:`_IFBlock` per entry, each at ``1/s`` of the
             flow-estimation resolution: ``(2, )`` (one step at 1/2 after
@@ -280,6 +287,7 @@ class VFIModel(BaseModel):
                  refine_dims: int = 16,
                  feature_warp: bool = False,
                  corr_radius: int = 0,
+                 joint_stem: bool = False,
                  refine_scales: Sequence[int] = (),
                  losses: Sequence[dict] = (
                      dict(type='LaplacianPyramidLoss', loss_weight=1.0),
@@ -291,7 +299,8 @@ class VFIModel(BaseModel):
             data_preprocessor=data_preprocessor
             or dict(type='mmext.VFIDataPreprocessor'),
             init_cfg=init_cfg)
-        self.encoder = _Encoder(embed_dims)
+        self.joint_stem = joint_stem
+        self.encoder = _Encoder(embed_dims, 6 if joint_stem else 3)
         self.backbone = MODELS.build(backbone)
         if getattr(self.backbone, 'embed_dims', embed_dims) != embed_dims:
             raise ValueError(
@@ -396,7 +405,12 @@ class VFIModel(BaseModel):
                                align_corners=False)
             s1 = F.interpolate(img1, size, mode='bilinear',
                                align_corners=False)
-        f0, f1 = self.backbone(self.encoder(s0), self.encoder(s1))
+        if self.joint_stem:
+            e0 = self.encoder(torch.cat((s0, s1), 1))
+            e1 = self.encoder(torch.cat((s1, s0), 1))
+        else:
+            e0, e1 = self.encoder(s0), self.encoder(s1)
+        f0, f1 = self.backbone(e0, e1)
         tmap = t.view(b, 1, 1, 1).expand(b, 1, *f0.shape[-2:])
         head_in = [f0, f1, tmap]
         if self.corr_radius:

@@ -115,6 +115,40 @@ def test_motion_components_train_and_start_neutral():
         _model(corr_radius=-1)
 
 
+def test_joint_stem_sees_both_frames():
+    """With ``joint_stem`` frame i's encoder input is the pair (I_i,
+    I_other): its features depend on the other frame, swapping the frames
+    swaps the two maps, and the model trains; the per-frame encoder's
+    features do not see the other frame."""
+    feats = {}
+
+    def record(name):
+        return lambda mod, inp, out: feats.setdefault(name, []).append(
+            out.detach())
+
+    model = _model(joint_stem=True).eval()
+    per_frame = _model().eval()
+    assert model.encoder.net[0][0].in_channels == 6
+    assert per_frame.encoder.net[0][0].in_channels == 3
+    model.encoder.register_forward_hook(record('joint'))
+    per_frame.encoder.register_forward_hook(record('single'))
+    g = torch.Generator().manual_seed(5)
+    a, b, c = torch.rand(3, 1, 3, 16, 16, generator=g)
+    with torch.no_grad():
+        for net in (model, per_frame):
+            net.interpolate(a, b, 0.5)
+            net.interpolate(b, a, 0.5)
+            net.interpolate(a, c, 0.5)
+    j, s = feats['joint'], feats['single']  # (f0, f1) per call
+    torch.testing.assert_close(j[2], j[1])  # frame a given b, either order
+    torch.testing.assert_close(j[3], j[0])
+    assert (j[4] - j[0]).abs().max() > 1e-4  # frame a given c != given b
+    torch.testing.assert_close(s[4], s[0])
+    model.train()
+    optim = OptimWrapper(torch.optim.AdamW(model.parameters(), lr=1e-3))
+    assert torch.isfinite(model.train_step(_batch(), optim)['loss'])
+
+
 def test_interpolation_modes():
     model = _model().eval()
     a, b = torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16)
