@@ -258,17 +258,17 @@ class VFIModel(BaseModel):
             the backbone's two maps over displacements up to this radius
             (1/4-resolution pixels), joins the flow head's input.
             Defaults to 0 (off).
+        refine_scales (Sequence[int]): Coarse-to-fine flow refinement:
+            one :class:`_IFBlock` per entry, each at ``1/s`` of the
+            flow-estimation resolution: ``(2, )`` (one step at 1/2 after
+            the 1/4-resolution heads), ``(1, )`` or ``(2, 1)``.
+            Defaults to () (off).
         joint_stem (bool): Both frames meet in the encoder's first layer:
             frame ``i``'s features are ``encoder([I_i, I_other])`` (six
             input channels, shared weights, the pair's order swapped for
             the other frame, so swapping the frames swaps the maps), instead
             of each frame shrunk to 1/4 on its own before the backbone
             interleaves them. Defaults to False (the per-frame encoder).
-        refine_scales (Sequence[int]): Coarse-to-fine flow refinement:
-            one :class:`_IFBlock` per entry, each at ``1/s`` of the
-            flow-estimation resolution: ``(2, )`` (one step at 1/2 after
-            the 1/4-resolution heads), ``(1, )`` or ``(2, 1)``.
-            Defaults to () (off).
         losses (Sequence[dict]): Loss configs; each term is logged as
             ``loss_<name>``. Defaults to Laplacian L1 and census.
         data_preprocessor (dict, optional): Defaults to
@@ -287,8 +287,8 @@ class VFIModel(BaseModel):
                  refine_dims: int = 16,
                  feature_warp: bool = False,
                  corr_radius: int = 0,
-                 joint_stem: bool = False,
                  refine_scales: Sequence[int] = (),
+                 joint_stem: bool = False,
                  losses: Sequence[dict] = (
                      dict(type='LaplacianPyramidLoss', loss_weight=1.0),
                      dict(type='CensusLoss', loss_weight=1.0)),

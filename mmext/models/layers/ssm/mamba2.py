@@ -19,7 +19,7 @@ from mmext.registry import MODELS
 from .backend import check_backend, resolve_backend
 from .mamba import causal_depthwise_conv1d, inverse_softplus_dt_init
 from .norm import RMSNormGated
-from .ssd import _prepare_dt, ssd_chunk_scan, ssd_chunk_scan_heads, ssd_naive
+from .ssd import _prepare_dt, ssd_chunk_scan_heads, ssd_naive
 
 __all__ = ['Mamba2']
 
@@ -212,7 +212,7 @@ class Mamba2(nn.Module):
                              f'got {tuple(u.shape)}')
         path, kernels = resolve_backend(self.backend, 'mamba2',
                                         type(self).__name__, u.device)
-        if path == 'torch' and self.rmsnorm:
+        if path == 'torch':
             return self._forward_heads(u)
         g, n, p = self.ngroups, self.d_state, self.headdim
         d_mlp = self.d_inner - self.d_ssm
@@ -245,9 +245,8 @@ class Mamba2(nn.Module):
                 dt_bias=self.dt_bias,
                 dt_softplus=True,
                 **kw)
-        else:
-            scan = ssd_naive if path == 'naive' else ssd_chunk_scan
-            y = scan(
+        else:  # 'naive'
+            y = ssd_naive(
                 x,
                 dt,
                 A,
@@ -287,8 +286,8 @@ class Mamba2(nn.Module):
         convolution's channels come out of ``in_proj`` channel-major (one
         matrix product ``W u^T``, no transpose copy), and the scan runs
         head-major (:func:`~.ssd.ssd_chunk_scan_heads`). The same
-        operations as the generic path, in another memory order (tested
-        against it and against the sequential recurrence)."""
+        operations as the ``'naive'`` backend's path, in another memory
+        order (tested against it and against an independent reference)."""
         g, n, p, h = self.ngroups, self.d_state, self.headdim, self.nheads
         d_mlp = self.d_inner - self.d_ssm
         d_conv_in = self.d_ssm + 2 * g * n
@@ -324,8 +323,11 @@ class Mamba2(nn.Module):
         D = self.D.reshape(h, p) if self.D_has_hdim else self.D
         y, _ = ssd_chunk_scan_heads(x, dt, self._A(), B, C, self.chunk_size,
                                     D=D)
-        y = y.transpose(1, 2).reshape(b, seqlen, self.d_ssm).to(u.dtype)
-        y = self.norm(y, z)
+        y = y.transpose(1, 2).reshape(b, seqlen, self.d_ssm)
+        if self.rmsnorm:
+            y = self.norm(y.to(u.dtype), z)
+        else:
+            y = (y * F.silu(z.to(y.dtype))).to(u.dtype)
         if d_mlp > 0:
             y = torch.cat([F.silu(z0) * x0, y], dim=-1)
         return self.out_proj(y)
